@@ -1,0 +1,1 @@
+"""Django database engine that starts the embedded PostgreSQL (pgserver) on first connection."""

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def immediate_tasks(settings):
+    # Tests run background jobs in-process; a real db_worker is exercised where it matters.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from apps.corpora.embedding import get_embedder
+
+    return get_embedder()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "README.md").exists():
+        pytest.skip(f"the shared development sets are not at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def database_url(db) -> str:
+    """A URL for the test database, so that subprocesses (a worker, a killed ingest) share it."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    host = params.get("host") or "localhost"
+    auth = quote(params.get("user") or "postgres")
+    if params.get("password"):
+        auth += ":" + quote(params["password"])
+    name = connection.settings_dict["NAME"]
+    if host.startswith("/"):
+        return f"postgresql://{auth}@/{name}?host={quote(host)}"
+    return f"postgresql://{auth}@{host}:{params.get('port') or 5432}/{name}"
+
+
+@pytest.fixture
+def corpus_a(db):
+    from apps.corpora import services
+
+    return services.corpus_create(slug="a", name="Corpus A", domain="legal")
+
+
+@pytest.fixture
+def corpus_b(db):
+    from apps.corpora import services
+
+    return services.corpus_create(slug="b", name="Corpus B", domain="medical")
+
+
+@pytest.fixture
+def alice(django_user_model, corpus_a):
+    from apps.accounts.models import Role
+    from apps.accounts.services import corpus_access_grant, role_assign
+
+    user = django_user_model.objects.create_user("alice", password="alice-pw")
+    role_assign(user=user, role=Role.PRACTITIONER)
+    corpus_access_grant(corpus=corpus_a, user=user)
+    return user
+
+
+@pytest.fixture
+def bob(django_user_model, corpus_b):
+    from apps.accounts.models import Role
+    from apps.accounts.services import corpus_access_grant, role_assign
+
+    user = django_user_model.objects.create_user("bob", password="bob-pw")
+    role_assign(user=user, role=Role.PRACTITIONER)
+    corpus_access_grant(corpus=corpus_b, user=user)
+    return user
+
+
+@pytest.fixture
+def carol(django_user_model):
+    from apps.accounts.models import Role
+    from apps.accounts.services import role_assign
+
+    user = django_user_model.objects.create_user("carol", password="carol-pw")
+    role_assign(user=user, role=Role.AUDITOR)
+    return user

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.corpora import services
+from apps.corpora.embedding import EmbeddingModelError, get_embedder
+from apps.corpora.models import Chunk, DocumentStatus
+from tests.corpora.conftest import ingest
+
+
+def random_sentence_model(path, tokenizer, hidden_size: int) -> str:
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(path / "bert")
+    tokenizer.save_pretrained(path / "bert")
+    transformer = models.Transformer(str(path / "bert"), max_seq_length=256)
+    pooling = models.Pooling(hidden_size, pooling_mode="mean")
+    SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(path / "st"))
+    return str(path / "st")
+
+
+@pytest.fixture(scope="session")
+def random_384_model(tmp_path_factory, embedder):
+    return random_sentence_model(tmp_path_factory.mktemp("random384"), embedder.tokenizer, 384)
+
+
+def test_encode_keeps_input_order_and_reports_progress(embedder):
+    texts = ["short", "a much longer sentence about capital adequacy requirements", "mid size"]
+    seen = []
+
+    vectors = embedder.encode(texts, on_progress=seen.append)
+
+    assert sum(seen) == 3
+    expected = embedder.model.encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_an_unknown_model_is_refused_without_a_download(db):
+    with pytest.raises(EmbeddingModelError, match="models are never downloaded"):
+        get_embedder("someone/some-model")
+
+
+def test_changing_a_corpus_model_reembeds_its_current_chunks(corpus, rules_file, random_384_model):
+    ingest(corpus, rules_file)
+    before = dict(Chunk.objects.values_list("id", "embedding"))
+
+    out = StringIO()
+    call_command("reembed", corpus="alpha", model=random_384_model, stdout=out, stderr=StringIO())
+
+    corpus.refresh_from_db()
+    assert corpus.embedding_model == random_384_model
+    after = dict(Chunk.objects.values_list("id", "embedding"))
+    assert after.keys() == before.keys()
+    assert all(not np.allclose(before[i], after[i]) for i in before)
+    chunk = Chunk.objects.first()
+    expected = get_embedder(random_384_model).encode([chunk.index_text])[0]
+    np.testing.assert_allclose(chunk.embedding, expected, atol=1e-5)
+    assert f"Re-embedded {len(after)} chunks" in out.getvalue()
+
+
+def test_new_documents_use_the_corpus_model_and_old_vectors_are_not_reused(
+    corpus, rules_file, tmp_path, random_384_model
+):
+    ingest(corpus, rules_file)
+    rules_file.write_text(rules_file.read_text() + "\n\n3.1.1 A new rule on outsourcing.\n")
+    services.corpus_reembed(corpus=corpus, model_name=random_384_model)
+    corpus.refresh_from_db()
+
+    job = ingest(corpus, rules_file)
+
+    model = get_embedder(random_384_model)
+    for chunk in Chunk.objects.filter(document__status=DocumentStatus.ACTIVE):
+        np.testing.assert_allclose(chunk.embedding, model.encode([chunk.index_text])[0], atol=1e-5)
+    assert job.chunks_reused > 0
+
+
+def test_a_model_of_another_dimension_is_refused(corpus, tmp_path, embedder):
+    small = random_sentence_model(tmp_path, embedder.tokenizer, 64)
+    with pytest.raises(CommandError, match="gives 64-d vectors"):
+        call_command("reembed", corpus="alpha", model=small, stderr=StringIO())

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.corpora import services
+from apps.corpora.models import Chunk, Document, DocumentStatus, JobStatus
+from tests.corpora.conftest import RULES_V1, RULES_V2, ingest
+
+
+def active_chunks(corpus):
+    return Chunk.objects.filter(corpus=corpus, document__status=DocumentStatus.ACTIVE)
+
+
+def test_ingest_stores_exact_offsets_and_normalised_embeddings(corpus, rules_file, embedder):
+    job = ingest(corpus, rules_file)
+
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    document = Document.objects.get(corpus=corpus)
+    assert (document.version, document.status, document.external_id) == (1, "active", "cobs.md")
+    assert document.text == RULES_V1
+    assert document.sha256 == services.text_sha256(RULES_V1)
+    chunks = list(document.chunks.all())
+    assert len(chunks) == job.chunks_written > 0
+    for chunk in chunks:
+        assert document.text[chunk.char_start : chunk.char_end] == chunk.text
+        assert chunk.token_count <= embedder.window
+        assert np.linalg.norm(chunk.embedding) == pytest.approx(1.0, abs=1e-3)
+    corpus.refresh_from_db()
+    assert (corpus.embedding_model, corpus.embedding_dim) == (embedder.name, 384)
+
+
+def test_reingesting_an_unchanged_file_changes_nothing(corpus, rules_file):
+    ingest(corpus, rules_file)
+    before = list(Chunk.objects.values_list("id", "content_hash"))
+
+    job = ingest(corpus, rules_file)
+
+    assert (job.documents_unchanged, job.documents_created, job.documents_updated) == (1, 0, 0)
+    assert job.chunks_written == job.chunks_embedded == 0
+    assert list(Chunk.objects.values_list("id", "content_hash")) == before
+    assert Document.objects.count() == 1
+
+
+def test_a_changed_file_becomes_a_new_version_and_reuses_unchanged_embeddings(corpus, rules_file):
+    first = ingest(corpus, rules_file)
+    rules_file.write_text(RULES_V2)
+
+    job = ingest(corpus, rules_file)
+
+    assert job.documents_updated == 1
+    old, new = Document.objects.order_by("version")
+    assert (old.status, new.status, new.version) == ("superseded", "active", 2)
+    assert old.superseded_at is not None
+    assert "6 months" in " ".join(active_chunks(corpus).values_list("text", flat=True))
+    assert not active_chunks(corpus).filter(text__contains="12 months").exists()
+    # The old version's chunks stay for replaying old answers, but are no longer current.
+    assert old.chunks.count() == first.chunks_written
+    assert job.chunks_embedded < job.chunks_written
+    assert job.chunks_reused == job.chunks_written - job.chunks_embedded
+
+
+def test_a_failure_while_writing_leaves_the_old_version_whole(corpus, rules_file, monkeypatch):
+    ingest(corpus, rules_file)
+    old_chunks = set(Chunk.objects.values_list("id", flat=True))
+    rules_file.write_text(RULES_V2)
+    real_chunk_row = services.chunk_row
+    written = []
+
+    def failing_chunk_row(document, draft, vector):
+        written.append(draft)
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+        return real_chunk_row(document, draft, vector)
+
+    monkeypatch.setattr(services, "chunk_row", failing_chunk_row)
+    job = ingest(corpus, rules_file)
+
+    assert job.status == JobStatus.FAILED
+    assert job.errors == ["ingestion stopped: RuntimeError: disk full"]
+
+    document = Document.objects.get(corpus=corpus)
+    assert (document.version, document.status, document.text) == (1, "active", RULES_V1)
+    assert set(Chunk.objects.values_list("id", flat=True)) == old_chunks
+
+
+def test_the_database_allows_one_active_version_per_document(corpus, rules_file):
+    ingest(corpus, rules_file)
+    document = Document.objects.get()
+    document.pk, document.version = None, 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        document.save()
+
+
+def test_retired_documents_are_replaced_by_a_new_version_on_reingest(corpus, rules_file):
+    ingest(corpus, rules_file)
+    Document.objects.update(status=DocumentStatus.RETIRED)
+
+    job = ingest(corpus, rules_file)
+
+    assert job.documents_created == 1
+    assert list(Document.objects.values_list("version", "status")) == [
+        (2, "active"),
+        (1, "retired"),
+    ]
