@@ -70,7 +70,12 @@ def run(args: argparse.Namespace) -> dict:
         texts = list(Chunk.objects.filter(corpus=corpus).values_list("index_text", flat=True))
         characters = sum(len(d) for d in corpus.documents.values_list("text", flat=True))
         started = time.perf_counter()
-        embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+        embedder.model.encode(
+            texts,
+            batch_size=embedder.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
         encode_seconds = time.perf_counter() - started
     finally:
         if not args.keep:

@@ -68,6 +68,7 @@ class Embedder:
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
+                show_progress_bar=False,
             )
             if on_progress:
                 on_progress(len(group))
