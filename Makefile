@@ -21,7 +21,7 @@ demo: install
 	$(MAKE) --no-print-directory serve
 
 serve:
-	@$(PY) manage.py db_worker --interval 0.5 & worker=$$!; \
+	@$(PY) manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py load_demo && \
 	echo "Serving http://$(HOST)/ (sign in with a demo user above; Ctrl-C stops)" && \

@@ -44,6 +44,10 @@ class Embedder:
     def __init__(self, name: str, batch_size: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # The ingest command draws its own progress bar; the loader's would garble it.
+        transformers_logging.disable_progress_bar()
 
         self.name = name
         self.batch_size = batch_size

@@ -167,6 +167,9 @@ class IngestionJob(models.Model):
     task_result_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the job last reported progress."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

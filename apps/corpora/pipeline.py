@@ -70,7 +70,9 @@ class JobProgress:
         now = time.monotonic()
         if force or now - self.last_write >= PROGRESS_WRITE_SECONDS:
             self.last_write = now
+            self.job.heartbeat_at = timezone.now()
             IngestionJob.objects.filter(pk=self.job.pk).update(
+                heartbeat_at=self.job.heartbeat_at,
                 stage=self.job.stage,
                 progress_done=self.job.progress_done,
                 progress_total=self.job.progress_total,

@@ -15,13 +15,16 @@ from apps.corpora import services
 from apps.corpora.models import Corpus
 
 DEMO_SPEC = settings.BASE_DIR / "fixtures" / "demo.json"
-PASSWORDS_FILE = settings.VAR_DIR / "demo-users.json"
+
+
+def passwords_file() -> Path:
+    return Path(settings.VAR_DIR) / "demo-users.json"
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo corpora and demo users (idempotent). Passwords are random, local-only, "
-        f"kept in {PASSWORDS_FILE} and printed at the end."
+        "kept in var/demo-users.json and printed at the end."
     )
 
     def add_arguments(self, parser):
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             corpus_access_grant(corpus=corpora[slug], user=user)
 
     def print_users(self, users: list[dict], passwords: dict) -> None:
-        self.stdout.write(f"\nDemo users (local only; passwords also in {PASSWORDS_FILE}):")
+        self.stdout.write(f"\nDemo users (local only; passwords also in {passwords_file()}):")
         for entry in users:
             what = "superuser" if entry.get("superuser") else ", ".join(entry["roles"])
             reads = ", ".join(entry["corpora"]) or "-"
@@ -77,13 +80,13 @@ class Command(BaseCommand):
 
 
 def load_passwords() -> dict:
-    if PASSWORDS_FILE.exists():
-        return json.loads(PASSWORDS_FILE.read_text())
+    if passwords_file().exists():
+        return json.loads(passwords_file().read_text())
     return {}
 
 
 def save_passwords(passwords: dict) -> None:
-    path = Path(PASSWORDS_FILE)
+    path = passwords_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(passwords, indent=2))
     path.chmod(0o600)

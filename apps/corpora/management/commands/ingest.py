@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from apps.corpora import services, tasks
@@ -12,6 +13,8 @@ from apps.corpora.parsers import SUPPORTED_SUFFIXES
 
 POLL_SECONDS = 0.5
 NO_WORKER_HINT_SECONDS = 10
+# Embedding one group of chunks takes seconds; this much silence means the worker is gone.
+STALE_JOB_SECONDS = 300
 
 
 class Command(BaseCommand):
@@ -48,24 +51,21 @@ class Command(BaseCommand):
     def follow(self, job_id: int) -> IngestionJob:
         started = time.monotonic()
         hinted = False
-        with tqdm(total=0, unit="chunk", dynamic_ncols=True, file=self.stderr) as bar:
+        # Off a terminal (CI logs, make demo piped), redraw rarely instead of every poll.
+        redraw = 0.1 if self.stderr.isatty() else 15
+        with tqdm(total=0, unit="chunk", file=self.stderr, mininterval=redraw) as bar:
             while True:
                 job = IngestionJob.objects.get(pk=job_id)
                 bar.total = max(job.progress_total, 1)
-                bar.n = job.progress_done
                 bar.set_description(job.stage or job.status, refresh=False)
-                bar.refresh()
+                bar.update(job.progress_done - bar.n)
                 if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+                    bar.refresh()
                     return job
-                waited = time.monotonic() - started
-                if (
-                    job.status == JobStatus.QUEUED
-                    and waited > NO_WORKER_HINT_SECONDS
-                    and not hinted
-                ):
-                    bar.write(
-                        "Still queued: is a worker running? Start one with: manage.py db_worker"
-                    )
+                check_alive(job)
+                queued_for = time.monotonic() - started if job.status == JobStatus.QUEUED else 0
+                if not hinted and queued_for > NO_WORKER_HINT_SECONDS:
+                    bar.write("Still queued. Is a worker running? Start one: manage.py db_worker")
                     hinted = True
                 time.sleep(POLL_SECONDS)
 
@@ -78,6 +78,17 @@ class Command(BaseCommand):
         )
         for error in job.errors:
             self.stderr.write(f"  error: {error}")
+
+
+def check_alive(job: IngestionJob) -> None:
+    if job.status == JobStatus.RUNNING and job.heartbeat_at:
+        silent = (timezone.now() - job.heartbeat_at).total_seconds()
+        if silent > STALE_JOB_SECONDS:
+            raise CommandError(
+                f"ingestion job #{job.pk} has reported nothing for {silent / 60:.0f} minutes; its "
+                "worker has probably stopped. Run the same ingest again: unchanged documents "
+                "are skipped."
+            )
 
 
 def corpus_or_error(slug: str) -> Corpus:
