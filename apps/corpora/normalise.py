@@ -26,7 +26,11 @@ _EDGE_PAGE_NUMBERS = re.compile(r"^\d{1,4}\s+|\s+\d{1,4}$")
 _INNER_WHITESPACE = re.compile(r"\s+")
 # A soft hyphen always marks hyphenation, so it goes together with any line break after it.
 _SOFT_HYPHEN_BREAK = re.compile(r"\u00ad(?:[^\S\n\f]*[\n\f]\s*)?")
-_HARD_HYPHEN_BREAK = re.compile(r"(?<=\w)-[^\S\n\f]*[\n\f]\s*(?=\w)")
+# A hard hyphen at a line break before a lowercase letter splits a word in these sources
+# ("judg-\nment", "Wash-\nington": about 4,000 of 4,600 in the shared sets, against some 170
+# compounds), so the hyphen goes with the break; before a capital or a digit it is a real one
+# ("Anti-\nMoney", "12-\n15") and only the break goes.
+_HARD_HYPHEN_BREAK = re.compile(r"(?<=\w)-([^\S\n\f]*[\n\f]\s*)(?=\w)")
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,8 @@ def _hyphenation_mask(text: str) -> np.ndarray:
     for match in _SOFT_HYPHEN_BREAK.finditer(text):
         keep[match.start() : match.end()] = False
     for match in _HARD_HYPHEN_BREAK.finditer(text):
-        following = text[match.end()]
-        if following.islower():
-            keep[match.start() : match.end()] = False
-        elif following.isupper() or following.isdigit():
-            keep[match.start() + 1 : match.end()] = False
+        joins_a_word = text[match.end()].islower()
+        keep[match.start() if joins_a_word else match.start(1) : match.end()] = False
     return keep
 
 

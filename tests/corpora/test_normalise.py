@@ -37,15 +37,16 @@ def test_a_soft_hyphen_inside_a_line_disappears():
     assert normalise_for_index("juris\xaddiction").text == "jurisdiction"
 
 
-def test_a_hyphen_at_a_line_break_before_a_lowercase_letter_joins_the_word():
-    assert normalise_for_index("to in-\nvestigate whether").text == "to investigate whether"
+def test_a_hard_hyphen_at_a_line_break_before_lowercase_joins_the_word():
+    assert normalise_for_index("the judg-\n  ment below").text == "the judgment below"
+    assert normalise_for_index("Wash-\nington").text == "Washington"
 
 
-def test_a_real_hyphen_before_a_capital_or_a_digit_is_kept():
+def test_a_hard_hyphen_at_a_line_break_before_a_capital_or_digit_is_kept():
     assert normalise_for_index("the Anti-\nMoney Laundering rules").text == (
         "the Anti-Money Laundering rules"
     )
-    assert normalise_for_index("pages 12-\n15").text == "pages 12-15"
+    assert normalise_for_index("pages 12-  \n   15").text == "pages 12-15"
     assert normalise_for_index("a well-known rule").text == "a well-known rule"
 
 
