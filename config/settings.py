@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "apps.accounts",
     "apps.corpora",
+    "apps.retrieval",
 ]
 
 MIDDLEWARE = [
@@ -144,5 +145,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        "sentence_transformers": {"level": "WARNING"},
+    },
 }

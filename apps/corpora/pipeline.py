@@ -18,6 +18,7 @@ from apps.corpora.chunking import ChunkDraft, chunk_document
 from apps.corpora.embedding import Embedder
 from apps.corpora.models import Document, DocumentStatus, IngestionJob, JobStatus
 from apps.corpora.parsers import ParsedDocument, parse_path
+from apps.corpora.signals import corpus_changed
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def run_ingestion_job(job_id: int, on_progress: ProgressCallback | None = None) 
         finish(job, JobStatus.FAILED, f"ingestion stopped: {type(exc).__name__}: {exc}")
         raise
     finish(job, JobStatus.PARTIAL if job.errors else JobStatus.SUCCEEDED)
+    if job.documents_created or job.documents_updated:
+        corpus_changed.send(sender=IngestionJob, corpus=job.corpus)
     return job
 
 

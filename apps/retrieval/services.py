@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.corpora.models import Chunk, Corpus, DocumentStatus
+from apps.retrieval.bm25 import Bm25Index
+from apps.retrieval.models import Bm25Index as Bm25IndexRow
+from apps.retrieval.models import Bm25IndexStatus
+
+GENERATIONS_KEPT = 2
+
+
+def bm25_index_build(*, corpus: Corpus) -> Bm25IndexRow:
+    """Build the next BM25 generation of `corpus` from its current chunks and make it current.
+
+    The build runs outside any transaction; the new generation becomes visible to readers in
+    one step when it is marked ready, and a failed build leaves the previous one in use.
+    """
+    row = bm25_generation_allocate(corpus=corpus)
+    started = time.perf_counter()
+    try:
+        rows = (
+            Chunk.objects.filter(corpus=corpus, document__status=DocumentStatus.ACTIVE)
+            .order_by("id")
+            .values_list("id", "index_text")
+        )
+        chunk_ids, texts = zip(*rows, strict=True) if rows else ((), ())
+        payload = Bm25Index.build(chunk_ids, texts).to_bytes()
+    except Exception as exc:
+        Bm25IndexRow.objects.filter(pk=row.pk).update(
+            status=Bm25IndexStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+        )
+        raise
+    return bm25_generation_publish(
+        row=row, payload=payload, chunk_count=len(chunk_ids), seconds=time.perf_counter() - started
+    )
+
+
+@transaction.atomic
+def bm25_generation_allocate(*, corpus: Corpus) -> Bm25IndexRow:
+    # Lock the corpus row so that concurrent builds take distinct generation numbers.
+    Corpus.objects.select_for_update().get(pk=corpus.pk)
+    latest = corpus.bm25_indexes.aggregate(latest=Max("generation"))["latest"] or 0
+    return Bm25IndexRow.objects.create(corpus=corpus, generation=latest + 1)
+
+
+@transaction.atomic
+def bm25_generation_publish(
+    *, row: Bm25IndexRow, payload: bytes, chunk_count: int, seconds: float
+) -> Bm25IndexRow:
+    row.payload, row.chunk_count, row.build_seconds = payload, chunk_count, round(seconds, 3)
+    row.status, row.ready_at = Bm25IndexStatus.READY, timezone.now()
+    row.save()
+    stale = Bm25IndexRow.objects.filter(
+        corpus_id=row.corpus_id, status=Bm25IndexStatus.READY
+    ).order_by("-generation")[GENERATIONS_KEPT:]
+    Bm25IndexRow.objects.filter(pk__in=[r.pk for r in stale]).delete()
+    return row

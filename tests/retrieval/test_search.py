@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.accounts.selectors import readable_corpora
+from apps.corpora.models import Chunk, Document
+from apps.retrieval.filters import Filters
+from apps.retrieval.models import Bm25Index
+from apps.retrieval.search import RetrievalError, RetrievalOptions, retrieve
+from tests.retrieval.conftest import CANARY
+
+
+def test_ingestion_builds_a_bm25_generation_per_corpus(corpora):
+    for corpus in corpora:
+        index = Bm25Index.objects.get(corpus=corpus)
+        assert index.status == "ready" and index.generation == 1
+        assert index.chunk_count == Chunk.objects.filter(corpus=corpus).count()
+
+
+def test_hybrid_hits_carry_each_legs_score_and_exact_offsets(corpora, alice):
+    hits = retrieve("how long must due diligence records be kept", readable_corpora(alice), k=3)
+
+    assert hits and "six years" in hits[0].text
+    top = hits[0]
+    assert set(top.legs) == {"vector", "bm25"}
+    assert top.fused_rank == 1 and top.legs["bm25"].rank >= 1 and top.legs["vector"].score > 0
+    document = Document.objects.get(pk=top.document_id)
+    assert document.text[top.char_start : top.char_end] == top.text
+    assert [h.fused_rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_a_rule_number_finds_its_rule_through_bm25(corpora, alice):
+    hits = retrieve(
+        "Rule 1.1.2", readable_corpora(alice), k=1, options=RetrievalOptions(legs=("bm25",))
+    )
+    assert "25% or more" in hits[0].text
+
+
+def test_an_abbreviation_is_expanded_for_the_corpus_domain(corpora, alice):
+    hits = retrieve("PEP", readable_corpora(alice), k=1, options=RetrievalOptions(legs=("bm25",)))
+    assert "Politically Exposed Person" in hits[0].text
+
+
+@pytest.mark.parametrize("legs", [("vector",), ("bm25",), ("vector", "bm25")])
+def test_a_canary_in_corpus_b_never_reaches_alice(corpora, alice, legs):
+    hits = retrieve(
+        f"{CANARY} protocol myocardial infarction aspirin MI",
+        readable_corpora(alice),
+        k=50,
+        options=RetrievalOptions(legs=legs),
+    )
+    assert all(CANARY not in hit.text for hit in hits)
+    assert {hit.corpus for hit in hits} <= {"a"}
+
+
+def test_bob_finds_the_canary_in_his_corpus(corpora, bob):
+    hits = retrieve(f"{CANARY} protocol", readable_corpora(bob), k=1)
+    assert CANARY in hits[0].text
+
+
+def test_nobody_reads_anything_without_a_grant(corpora, carol):
+    assert retrieve("due diligence", readable_corpora(carol)) == []
+
+
+def test_filters_apply_inside_both_legs(corpora, alice, tmp_path):
+    other = tmp_path / "other.md"
+    other.write_text("# Other\n\nCustomer due diligence is also described in this memo.\n")
+    from tests.corpora.conftest import ingest
+
+    ingest(corpora[0], other)
+    for legs in [("vector",), ("bm25",)]:
+        hits = retrieve(
+            "customer due diligence",
+            readable_corpora(alice),
+            Filters(documents=("other.md",)),
+            k=10,
+            options=RetrievalOptions(legs=legs),
+        )
+        assert hits and {h.document_external_id for h in hits} == {"other.md"}
+
+
+def test_stale_bm25_hits_are_rechecked_against_the_database(corpora, alice, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from apps.retrieval import receivers
+
+    no_rebuild = SimpleNamespace(enqueue=lambda *args: None)
+    monkeypatch.setattr(receivers, "tasks", SimpleNamespace(build_bm25_index=no_rebuild))
+    changed = tmp_path / "aml.md"
+    changed.write_text(changed.read_text().replace("six years", "ten years"))
+    from tests.corpora.conftest import ingest
+
+    ingest(corpora[0], changed)
+    hits = retrieve(
+        "records kept six years",
+        readable_corpora(alice),
+        k=10,
+        options=RetrievalOptions(legs=("bm25",)),
+    )
+    current = set(Chunk.objects.filter(document__status="active").values_list("id", flat=True))
+    assert all(hit.chunk_id in current for hit in hits)
+    assert all("six years" not in hit.text for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "k", "message"),
+    [
+        ("", 10, "the query is empty"),
+        ("   ", 10, "the query is empty"),
+        ("x" * 10_000, 10, "10000 characters long"),
+        ("ok", 0, "k must be between 1 and 200"),
+        ("ok", 201, "k must be between 1 and 200"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(corpora, alice, query, k, message):
+    with pytest.raises(RetrievalError, match=message):
+        retrieve(query, readable_corpora(alice), k=k)
