@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # Documents are embedded together in groups of about this many chunks: big enough for the
 # encoder to batch well, small enough that progress and writes keep flowing.
-EMBED_GROUP_CHUNKS = 512
+EMBED_GROUP_CHUNKS = 2048
 PROGRESS_WRITE_SECONDS = 1.0
 
 ProgressCallback = Callable[[int, int, str], None]
