@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tests.shared_data import SHARED_DATA
 
 
 @pytest.fixture(autouse=True)
@@ -59,26 +59,26 @@ def corpus_b(db):
     return services.corpus_create(slug="b", name="Corpus B", domain="medical")
 
 
-@pytest.fixture
-def alice(django_user_model, corpus_a):
+def practitioner(username: str, corpus):
+    from django.contrib.auth import get_user_model
+
     from apps.accounts.models import Role
     from apps.accounts.services import corpus_access_grant, role_assign
 
-    user = django_user_model.objects.create_user("alice", password="alice-pw")
+    user = get_user_model().objects.create_user(username, password=f"{username}-pw")
     role_assign(user=user, role=Role.PRACTITIONER)
-    corpus_access_grant(corpus=corpus_a, user=user)
+    corpus_access_grant(corpus=corpus, user=user)
     return user
 
 
 @pytest.fixture
-def bob(django_user_model, corpus_b):
-    from apps.accounts.models import Role
-    from apps.accounts.services import corpus_access_grant, role_assign
+def alice(db, corpus_a):
+    return practitioner("alice", corpus_a)
 
-    user = django_user_model.objects.create_user("bob", password="bob-pw")
-    role_assign(user=user, role=Role.PRACTITIONER)
-    corpus_access_grant(corpus=corpus_b, user=user)
-    return user
+
+@pytest.fixture
+def bob(db, corpus_b):
+    return practitioner("bob", corpus_b)
 
 
 @pytest.fixture

@@ -88,14 +88,19 @@ def corpus_create(
     return corpus
 
 
-def corpus_embedder(corpus: Corpus) -> Embedder:
-    """The embedder a corpus is indexed with, recording the configured one on first use."""
-    embedder = get_embedder(corpus.embedding_model or None)
+def fitting_embedder(model_name: str | None) -> Embedder:
+    embedder = get_embedder(model_name)
     if embedder.dim != settings.EMBEDDING_DIM:
         raise EmbeddingModelError(
             f"model {embedder.name!r} gives {embedder.dim}-d vectors but the chunk table holds "
             f"{settings.EMBEDDING_DIM}-d ones (EMBEDDING_DIM)"
         )
+    return embedder
+
+
+def corpus_embedder(corpus: Corpus) -> Embedder:
+    """The embedder a corpus is indexed with, recording the configured one on first use."""
+    embedder = fitting_embedder(corpus.embedding_model or None)
     if not corpus.embedding_model:
         Corpus.objects.filter(pk=corpus.pk).update(
             embedding_model=embedder.name, embedding_dim=embedder.dim
@@ -201,12 +206,7 @@ def corpus_reembed(
     Vectors of superseded and retired versions are cleared: they are never retrieved, and a
     vector from another model must not be reused for a new chunk.
     """
-    embedder = get_embedder(model_name)
-    if embedder.dim != settings.EMBEDDING_DIM:
-        raise EmbeddingModelError(
-            f"model {model_name!r} gives {embedder.dim}-d vectors but the chunk table holds "
-            f"{settings.EMBEDDING_DIM}-d ones (EMBEDDING_DIM)"
-        )
+    embedder = fitting_embedder(model_name)
     rows = list(
         Chunk.objects.filter(corpus=corpus, document__status=DocumentStatus.ACTIVE)
         .order_by("id")

