@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from apps.corpora import services
 from apps.corpora.models import Chunk, Document, DocumentStatus, JobStatus
+from tests.corpora import pdf_samples
 from tests.corpora.conftest import RULES_V1, RULES_V2, ingest
 
 
@@ -104,3 +105,23 @@ def test_retired_documents_are_replaced_by_a_new_version_on_reingest(corpus, rul
         (2, "active"),
         (1, "retired"),
     ]
+
+
+def test_pdf_chunks_carry_their_page_numbers(corpus, tmp_path):
+    pages = [
+        f"Page {n}. " + " ".join(f"Clause {n}.{i} requires notice in writing." for i in range(60))
+        for n in (1, 2, 3)
+    ]
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(pdf_samples.text_pdf(pages, title="Master Services Agreement"))
+
+    job = ingest(corpus, path)
+
+    document = Document.objects.get()
+    assert job.status == JobStatus.SUCCEEDED and document.title == "Master Services Agreement"
+    chunks = list(document.chunks.all())
+    assert {c.page_start for c in chunks} | {c.page_end for c in chunks} == {1, 2, 3}
+    for chunk in chunks:
+        page_breaks_before = document.text[: chunk.char_start].count("\f")
+        assert chunk.page_start == page_breaks_before + 1
+        assert chunk.page_end == chunk.page_start + chunk.text.count("\f")

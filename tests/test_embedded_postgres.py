@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+CONNECT_AND_REPORT = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("SELECT pg_postmaster_start_time(), current_setting('data_directory')")
+    print(cursor.fetchone()[1])
+"""
+
+
+def run_app_process(var_dir) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-c", CONNECT_AND_REPORT],
+        cwd=settings.BASE_DIR,
+        env={**env, "VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="DATABASE_URL selects a server")
+def test_the_embedded_server_starts_on_demand_under_var_and_stops_with_its_last_user(tmp_path):
+    first = run_app_process(tmp_path)
+
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.strip() == str(tmp_path / "pgdata")
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), "the server was left running"
+
+    second = run_app_process(tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
