@@ -98,9 +98,12 @@ def run_ingestion_job(job_id: int, on_progress: ProgressCallback | None = None) 
         logger.exception("ingestion job %s failed", job.pk)
         finish(job, JobStatus.FAILED, f"ingestion stopped: {type(exc).__name__}: {exc}")
         raise
-    finish(job, JobStatus.PARTIAL if job.errors else JobStatus.SUCCEEDED)
-    if job.documents_created or job.documents_updated:
-        corpus_changed.send(sender=IngestionJob, corpus=job.corpus)
+    else:
+        finish(job, JobStatus.PARTIAL if job.errors else JobStatus.SUCCEEDED)
+    finally:
+        # Documents written before a failure are current too; derived indexes must follow.
+        if job.documents_created or job.documents_updated:
+            corpus_changed.send(sender=IngestionJob, corpus=job.corpus)
     return job
 
 
