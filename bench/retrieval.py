@@ -125,10 +125,11 @@ def measure(corpus, queries: list[str], baseline_queries: int) -> list[tuple[str
     from apps.corpora.embedding import get_embedder
     from apps.retrieval import legs, services
     from apps.retrieval.filters import Filters
-    from apps.retrieval.search import retrieve
+    from apps.retrieval.search import RetrievalOptions, retrieve
 
     build = services.bm25_index_build(corpus=corpus)
     ids, embedder, no_filters = [corpus.pk], get_embedder(), Filters()
+    depth = RetrievalOptions().candidates_per_leg
     vectors = embedder.encode(queries)
     rows = [
         ("BM25 index build (s)", f"{build.build_seconds:.1f}"),
@@ -136,8 +137,8 @@ def measure(corpus, queries: list[str], baseline_queries: int) -> list[tuple[str
     ]
     cases = {
         "query embedding": (lambda q: embedder.encode([q]), queries),
-        "vector leg": (lambda v: legs.vector_leg(v, ids, no_filters, 100), list(vectors)),
-        "BM25 leg": (lambda q: legs.bm25_leg(q, ids, no_filters, 100), queries),
+        "vector leg": (lambda v: legs.vector_leg(v, ids, no_filters, depth), list(vectors)),
+        "BM25 leg": (lambda q: legs.bm25_leg(q, ids, no_filters, depth), queries),
         "retrieve()": (lambda q: retrieve(q, [corpus], k=10), queries),
     }
     for name, (call, items) in cases.items():
@@ -172,11 +173,11 @@ def baseline_rows(corpus, queries: list[str]) -> list[tuple[str, str]]:
     terms = [analyse(q) for q in queries]
     started = time.perf_counter()
     for query_terms in terms:
-        index.search(query_terms, 100)
+        index.search(query_terms, 50)
     ours = len(terms) / (time.perf_counter() - started)
     started = time.perf_counter()
     for query_terms in terms:
-        np.argsort(-oracle.get_scores(query_terms))[:100]
+        np.argsort(-oracle.get_scores(query_terms))[:50]
     theirs = len(terms) / (time.perf_counter() - started)
     return [
         ("rank-bm25 index build (s)", f"{oracle_build:.1f}"),

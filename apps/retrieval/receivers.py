@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from apps.corpora.signals import corpus_changed
 from apps.retrieval import tasks
 
-HNSW_EF_SEARCH = 100
+HNSW_EF_SEARCH = 64
 
 
 @receiver(corpus_changed)

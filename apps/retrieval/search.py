@@ -28,7 +28,7 @@ class RetrievalOptions:
     fusion: str = "rrf"
     leg_weights: dict[str, float] = field(default_factory=lambda: {"vector": 1.0, "bm25": 1.0})
     rrf_k: int = 60
-    candidates_per_leg: int = 100
+    candidates_per_leg: int = 50
     rewrite_query: bool = True
     variant_providers: tuple[VariantProvider, ...] = ()
     reranker: str = ""

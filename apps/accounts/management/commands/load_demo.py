@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo users (local only; passwords also in {passwords_file()}):")
         for entry in users:
             what = "superuser" if entry.get("superuser") else ", ".join(entry["roles"])
-            reads = ", ".join(entry["corpora"]) or "-"
+            reads = "every corpus" if entry.get("superuser") else ", ".join(entry["corpora"]) or "-"
             self.stdout.write(
                 f"  {entry['username']:<8} {passwords[entry['username']]:<18} "
                 f"{what:<14} reads: {reads}"
