@@ -6,4 +6,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.corpora.urls")),
+    path("api/v1/", include("apps.retrieval.urls")),
 ]
