@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST := 127.0.0.1:8000
 
-.PHONY: install demo serve test lint bench-ingest clean-db
+.PHONY: install demo serve test lint bench-ingest bench-retrieval clean-db
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: lint
 bench-ingest: install
 	$(PY) manage.py migrate --no-input
 	$(PY) -m bench.ingest
+
+## Needs an ingested corpus to repeat (make demo loads three).
+bench-retrieval: install
+	$(PY) manage.py migrate --no-input
+	$(PY) -m bench.retrieval $(ARGS)
 
 clean-db:
 	rm -rf var/pgdata
