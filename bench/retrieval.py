@@ -57,7 +57,9 @@ def load_queries(path: Path, count: int, texts: list[str]) -> list[str]:
     if path.exists():
         with path.open(encoding="utf-8") as lines:
             return [json.loads(line)["question"] for line in itertools.islice(lines, count)]
-    return [" ".join(text.split()[5:17]) for text in texts[:count]]
+    return [
+        " ".join(text.split()[5:17]) for text in itertools.islice(itertools.cycle(texts), count)
+    ]
 
 
 def build_corpus(size: int, texts: list[str], vectors: np.ndarray):
