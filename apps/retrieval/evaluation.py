@@ -1,0 +1,369 @@
+"""Retrieval evaluation on a question file in the shared format (shared/data/README.md).
+
+Evaluation is an internal operation with no asker: it reads the evaluated corpus directly,
+passing that corpus to retrieve() as the readable set, so no user, role or grant takes part.
+Run it only from the command line or other trusted code, never on behalf of a request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Max
+from tqdm import tqdm
+
+from apps.corpora import services as corpora_services
+from apps.corpora.models import Corpus, Document, DocumentStatus, Domain, JobStatus
+from apps.corpora.parsers import ParsedDocument, parse_path
+from apps.corpora.pipeline import run_ingestion_job
+from apps.retrieval import metrics
+from apps.retrieval import services as retrieval_services
+from apps.retrieval.filters import Filters
+from apps.retrieval.models import Bm25IndexStatus
+from apps.retrieval.search import MAX_K, MAX_QUERY_CHARS, RetrievalOptions, retrieve
+
+CONFIGURATIONS: dict[str, RetrievalOptions] = {
+    "vector": RetrievalOptions(legs=("vector",)),
+    "bm25": RetrievalOptions(legs=("bm25",)),
+    "hybrid": RetrievalOptions(legs=("vector", "bm25"), fusion="rrf"),
+}
+DOCUMENTS_FILE = "documents.jsonl"
+GROUP_FIELD = "mentions_rule_number"
+# A gold document without spans (pubmedqa) is gold from its first character to its last: an
+# open end matches every chunk of whichever version is current.
+WHOLE_DOCUMENT_END = 2**63 - 1
+ERRORS_SHOWN = 3
+WARM_UP_QUERIES = 3
+
+
+class EvaluationError(Exception):
+    """Bad evaluation input, with a message fit for the command line."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    gold: tuple[metrics.Span, ...]
+    scope_document: str | None
+    group: bool | None
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    hits: list[metrics.Span]
+    flags: list[bool]
+    recall: float
+    average_precision: float
+    ndcg: float
+    reciprocal_rank: float
+    latency_ms: float
+
+
+@dataclass
+class Report:
+    questions_file: str
+    corpus: str
+    corpus_source: str
+    k: int
+    questions: int
+    skipped_without_gold: list[str]
+    missing_gold_documents: list[str]
+    results: dict[str, list[QuestionResult]]
+
+
+def evaluation_run(
+    *,
+    questions_path: Path,
+    corpus_slug: str | None = None,
+    k: int = 10,
+    configurations: Sequence[str] = tuple(CONFIGURATIONS),
+    limit: int | None = None,
+    stderr: TextIO | None = None,
+) -> Report:
+    """Load the questions, make sure the corpus holds their documents, run each configuration
+    and score it; progress goes to `stderr` as tqdm bars when given."""
+    _check_options(k, configurations, limit)
+    questions = load_questions(questions_path)[:limit]
+    if corpus_slug:
+        corpus, source = corpus_by_slug(corpus_slug), "given"
+    else:
+        corpus, source = corpus_for_questions(questions_path, stderr=stderr)
+    bm25_index_ensure(corpus=corpus)
+    scored = [q for q in questions if q.gold]
+    results = {
+        name: evaluate(scored, corpus, name=name, k=k, stderr=stderr) for name in configurations
+    }
+    return Report(
+        questions_file=str(questions_path),
+        corpus=corpus.slug,
+        corpus_source=source,
+        k=k,
+        questions=len(questions),
+        skipped_without_gold=[q.id for q in questions if not q.gold],
+        missing_gold_documents=_missing_gold_documents(corpus, scored),
+        results=results,
+    )
+
+
+def _check_options(k: int, configurations: Sequence[str], limit: int | None) -> None:
+    if not 1 <= k <= MAX_K:
+        raise EvaluationError(f"k must be between 1 and {MAX_K}, got {k}")
+    unknown = [name for name in configurations if name not in CONFIGURATIONS]
+    if unknown or not configurations:
+        raise EvaluationError(
+            f"configurations must be some of {', '.join(CONFIGURATIONS)}, got "
+            f"{', '.join(configurations) or 'none'}"
+        )
+    if limit is not None and limit < 1:
+        raise EvaluationError(f"limit must be at least 1, got {limit}")
+
+
+def load_questions(path: Path) -> list[Question]:
+    """The questions of a JSONL file in the shared format, in file order; a bad line raises
+    EvaluationError naming it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").split("\n")
+    except FileNotFoundError:
+        raise EvaluationError(f"no questions file at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"cannot read the questions file {path}: {exc}") from None
+    questions: list[Question] = []
+    first_lines: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            question = parse_question(line)
+        except ValueError as exc:
+            raise EvaluationError(f"{path} line {number}: {exc}") from None
+        if question.id in first_lines:
+            raise EvaluationError(
+                f"{path} line {number}: duplicate id {question.id!r} "
+                f"(first used on line {first_lines[question.id]})"
+            )
+        first_lines[question.id] = number
+        questions.append(question)
+    if not questions:
+        raise EvaluationError(f"{path} holds no questions")
+    return questions
+
+
+def parse_question(line: str) -> Question:
+    """One question line; raises ValueError saying what is wrong with it."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    text = _field(record, "question", str, required=True)
+    if len(text) > MAX_QUERY_CHARS:
+        raise ValueError(f'"question" is {len(text)} characters; at most {MAX_QUERY_CHARS}')
+    documents = _field(record, "gold_documents", list) or []
+    if not all(isinstance(d, str) and d for d in documents):
+        raise ValueError('"gold_documents" must be a list of document ids')
+    spans = tuple(_gold_span(span) for span in _field(record, "gold_spans", list) or [])
+    gold = spans or tuple((d, 0, WHOLE_DOCUMENT_END) for d in dict.fromkeys(documents))
+    # An unanswerable question (cuad) is scored as an abstention, not as retrieval.
+    answerable = _field(record, "answerable", bool)
+    return Question(
+        id=_field(record, "id", str, required=True),
+        text=text,
+        gold=() if answerable is False else gold,
+        scope_document=_field(record, "scope_document", str) or None,
+        group=_field(record, GROUP_FIELD, bool),
+    )
+
+
+def _gold_span(span: Any) -> metrics.Span:
+    if not isinstance(span, dict):
+        raise ValueError('each of "gold_spans" must be an object')
+    document = _field(span, "document", str, required=True)
+    start, end = _field(span, "start", int), _field(span, "end", int)
+    if start is None or end is None or not 0 <= start < end:
+        raise ValueError(f'gold span {span} needs integer "start" and "end", 0 <= start < end')
+    return document, start, end
+
+
+def _field(record: dict, key: str, kind: type, *, required: bool = False) -> Any:
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise ValueError(f'missing "{key}"')
+        return None
+    # JSON true is a Python int too; a boolean offset is a mistake, not 1.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f'"{key}" must be of type {kind.__name__}, not {type(value).__name__}')
+    if required and isinstance(value, str) and not value.strip():
+        raise ValueError(f'"{key}" is empty')
+    return value
+
+
+def corpus_by_slug(slug: str) -> Corpus:
+    """An existing corpus, or EvaluationError listing the known ones."""
+    corpus = Corpus.objects.filter(slug=slug).first()
+    if corpus is None:
+        known = ", ".join(Corpus.objects.values_list("slug", flat=True)) or "none yet"
+        raise EvaluationError(f"unknown corpus {slug!r} (known: {known})")
+    return corpus
+
+
+def corpus_for_questions(
+    questions_path: Path, *, stderr: TextIO | None = None
+) -> tuple[Corpus, str]:
+    """The corpus named after the questions' folder, holding that folder's documents.jsonl,
+    and how it came to be: reused as is when it already holds exactly those documents (same
+    ids, same text on the active versions), else created if need be and ingested."""
+    folder = Path(questions_path).resolve().parent
+    documents_path = folder / DOCUMENTS_FILE
+    parsed = _parse_documents(documents_path)
+    wanted = {d.external_id: corpora_services.text_sha256(d.text) for d in parsed}
+    corpus = Corpus.objects.filter(slug=folder.name).first()
+    if corpus is not None and _active_hashes(corpus) == wanted:
+        return corpus, "reused"
+    if corpus is None:
+        corpus = _corpus_create(folder.name, parsed)
+    _check_no_extra_documents(corpus, wanted, documents_path)
+    job_id = _ingest(corpus, documents_path, stderr)
+    return corpus, f"ingested (job #{job_id})"
+
+
+def _parse_documents(path: Path) -> list[ParsedDocument]:
+    result = parse_path(path, max_bytes=settings.INGEST_MAX_BYTES)
+    if result.problems:
+        shown = "; ".join(str(p) for p in result.problems[:ERRORS_SHOWN])
+        more = len(result.problems) - ERRORS_SHOWN
+        raise EvaluationError(
+            f"cannot load {path}: {shown}" + (f" (and {more} more)" if more > 0 else "")
+        )
+    return result.documents
+
+
+def _active_hashes(corpus: Corpus) -> dict[str, str]:
+    return dict(
+        Document.objects.filter(corpus=corpus, status=DocumentStatus.ACTIVE).values_list(
+            "external_id", "sha256"
+        )
+    )
+
+
+def _corpus_create(slug: str, parsed: list[ParsedDocument]) -> Corpus:
+    domains = Counter(d.metadata.get("domain") for d in parsed)
+    domain = next((d for d, _ in domains.most_common() if d in Domain.values), Domain.LEGAL)
+    try:
+        return corpora_services.corpus_create(slug=slug, name=slug, domain=domain)
+    except ValidationError as exc:
+        raise EvaluationError(
+            f"cannot create a corpus named {slug!r} after the questions' folder "
+            f"({'; '.join(exc.messages)}); create one and pass --corpus"
+        ) from None
+
+
+def _check_no_extra_documents(corpus: Corpus, wanted: dict[str, str], path: Path) -> None:
+    # Ingestion adds and updates but never retires: extra documents would stay in the
+    # rankings as distractors the question set does not know about.
+    extra = sorted(set(_active_hashes(corpus)) - set(wanted))
+    if extra:
+        raise EvaluationError(
+            f"corpus {corpus.slug!r} holds {len(extra)} document(s) that {path} does not "
+            f"(first: {', '.join(extra[:ERRORS_SHOWN])}); evaluate it as it is with "
+            f"--corpus {corpus.slug}, or load the set into a fresh corpus"
+        )
+
+
+def _ingest(corpus: Corpus, path: Path, stderr: TextIO | None) -> int:
+    job = corpora_services.ingestion_job_create(corpus=corpus, paths=[str(path)])
+    with _bar(stderr, total=0, unit="chunk", desc=f"ingesting into {corpus.slug}") as bar:
+
+        def advance(done: int, total: int, stage: str) -> None:
+            bar.total = max(total, 1)
+            bar.set_description(stage, refresh=False)
+            bar.update(done - bar.n)
+
+        job = run_ingestion_job(job.pk, on_progress=advance)
+    if job.status != JobStatus.SUCCEEDED:
+        raise EvaluationError(
+            f"ingestion job #{job.pk} into {corpus.slug!r} ended {job.get_status_display()}: "
+            + "; ".join(job.errors[:ERRORS_SHOWN])
+        )
+    return job.pk
+
+
+def bm25_index_ensure(*, corpus: Corpus) -> None:
+    """Build the corpus's BM25 index here unless a ready generation is at least as new as its
+    newest document.
+
+    Ingestion asks for the rebuild through the task queue: the immediate backend has done it by
+    now, but with the database backend it waits for a worker, and evaluating before then would
+    score BM25 on an old index or none.
+    """
+    newest = Document.objects.filter(corpus=corpus, status=DocumentStatus.ACTIVE).aggregate(
+        newest=Max("created_at")
+    )["newest"]
+    ready = corpus.bm25_indexes.filter(status=Bm25IndexStatus.READY).order_by("-generation").first()
+    if ready is None or (newest is not None and ready.created_at < newest):
+        retrieval_services.bm25_index_build(corpus=corpus)
+
+
+def evaluate(
+    questions: Sequence[Question],
+    corpus: Corpus,
+    *,
+    name: str,
+    k: int = 10,
+    stderr: TextIO | None = None,
+) -> list[QuestionResult]:
+    """Run configuration `name` for each question (all with gold) on `corpus` and score it."""
+    options = CONFIGURATIONS[name]
+    # Loading the model and the BM25 index, and the first few queries through cold caches, are
+    # one-offs, not query latency.
+    for question in questions[:WARM_UP_QUERIES]:
+        retrieve(question.text, [corpus], k=k, options=options)
+    results = []
+    for question in _bar(stderr, questions, unit="question", desc=name):
+        filters = Filters(documents=(question.scope_document,) if question.scope_document else ())
+        started = time.perf_counter()
+        hits = retrieve(question.text, [corpus], filters, k=k, options=options)
+        latency_ms = (time.perf_counter() - started) * 1000
+        spans = [(h.document_external_id, h.char_start, h.char_end) for h in hits]
+        results.append(score(question, spans, k, latency_ms))
+    return results
+
+
+def score(
+    question: Question, spans: list[metrics.Span], k: int, latency_ms: float
+) -> QuestionResult:
+    """One question's metrics for its ranked hits, relevance judged by span overlap."""
+    flags = metrics.relevance_flags(spans, question.gold)
+    total = len(question.gold)
+    return QuestionResult(
+        question=question,
+        hits=spans,
+        flags=flags,
+        recall=metrics.span_recall_at_k(spans, question.gold, k),
+        average_precision=metrics.average_precision_at_k(flags, total, k),
+        ndcg=metrics.ndcg_at_k(flags, total, k),
+        reciprocal_rank=metrics.reciprocal_rank(flags[:k]),
+        latency_ms=latency_ms,
+    )
+
+
+def _bar(stderr: TextIO | None, iterable: Iterable | None = None, **kwargs) -> tqdm:
+    # Off a terminal (CI logs, files), redraw rarely instead of flooding the log.
+    interval = 0.1 if stderr is not None and stderr.isatty() else 15
+    return tqdm(iterable, file=stderr, disable=stderr is None, mininterval=interval, **kwargs)
+
+
+def _missing_gold_documents(corpus: Corpus, questions: Sequence[Question]) -> list[str]:
+    gold = {document for q in questions for document, _, _ in q.gold}
+    return sorted(gold - set(_active_hashes(corpus)))
