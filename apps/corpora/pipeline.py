@@ -157,7 +157,7 @@ def changed_documents(job: IngestionJob, documents: list[ParsedDocument]) -> lis
     changed = []
     for parsed in documents:
         stored = current.get(parsed.external_id)
-        if stored and services.stored_fingerprint(stored) == services.document_fingerprint(parsed):
+        if stored and services.is_unchanged(stored, parsed):
             job.documents_unchanged += 1
         else:
             changed.append(parsed)

@@ -38,30 +38,28 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def document_fingerprint(parsed: ParsedDocument) -> tuple:
-    return (
-        text_sha256(parsed.text),
-        parsed.title,
-        parsed.citation_label,
-        parsed.source,
-        parsed.doc_type,
-        parsed.jurisdiction,
-        parsed.date,
-        parsed.metadata,
-    )
+def stored_fields(parsed: ParsedDocument) -> dict:
+    """The Document field values that `parsed` is stored as."""
+    fields = {
+        "title": parsed.title,
+        "citation_label": parsed.citation_label,
+        "source": parsed.source,
+        "doc_type": parsed.doc_type,
+        "jurisdiction": parsed.jurisdiction,
+    }
+    # Stored as the columns hold them, so that an unchanged long title still compares equal.
+    fields = {
+        name: value[: Document._meta.get_field(name).max_length] for name, value in fields.items()
+    }
+    return fields | {
+        "date": parsed.date,
+        "metadata": parsed.metadata,
+        "sha256": text_sha256(parsed.text),
+    }
 
 
-def stored_fingerprint(document: Document) -> tuple:
-    return (
-        document.sha256,
-        document.title,
-        document.citation_label,
-        document.source,
-        document.doc_type,
-        document.jurisdiction,
-        document.date,
-        document.metadata,
-    )
+def is_unchanged(document: Document, parsed: ParsedDocument) -> bool:
+    return all(getattr(document, name) == value for name, value in stored_fields(parsed).items())
 
 
 @transaction.atomic
@@ -127,7 +125,7 @@ def document_ingest(
         .filter(corpus=corpus, external_id=parsed.external_id, status=DocumentStatus.ACTIVE)
         .first()
     )
-    if current and stored_fingerprint(current) == document_fingerprint(parsed):
+    if current and is_unchanged(current, parsed):
         return IngestResult(IngestOutcome.UNCHANGED, current)
     if current:
         current.status = DocumentStatus.SUPERSEDED
@@ -137,15 +135,8 @@ def document_ingest(
         corpus=corpus,
         external_id=parsed.external_id,
         version=next_version(corpus, parsed.external_id),
-        title=parsed.title[:500],
-        citation_label=parsed.citation_label[:500],
-        source=parsed.source[:1000],
-        doc_type=parsed.doc_type,
-        jurisdiction=parsed.jurisdiction,
-        date=parsed.date,
-        metadata=parsed.metadata,
         text=parsed.text,
-        sha256=text_sha256(parsed.text),
+        **stored_fields(parsed),
     )
     Chunk.objects.bulk_create(
         [

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
@@ -125,3 +127,15 @@ def test_pdf_chunks_carry_their_page_numbers(corpus, tmp_path):
         page_breaks_before = document.text[: chunk.char_start].count("\f")
         assert chunk.page_start == page_breaks_before + 1
         assert chunk.page_end == chunk.page_start + chunk.text.count("\f")
+
+
+def test_a_document_with_an_overlong_title_is_unchanged_on_reingest(corpus, tmp_path):
+    path = tmp_path / "bulk.jsonl"
+    record = {"id": "long", "title": "T" * 800, "text": "A firm must keep records."}
+    path.write_text(json.dumps(record) + "\n")
+    ingest(corpus, path)
+
+    job = ingest(corpus, path)
+
+    assert job.documents_unchanged == 1 and Document.objects.count() == 1
+    assert Document.objects.get().title == "T" * 500
