@@ -35,6 +35,15 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_adapters(name: str) -> dict[str, str]:
+    """LoRA adapters in TGI's LORA_ADAPTERS form: `name=/path,other=/path`."""
+    adapters = {}
+    for item in env_list(name):
+        adapter, _, path = item.partition("=")
+        adapters[adapter.strip()] = path.strip() or adapter.strip()
+    return adapters
+
+
 def env_secret(name: str) -> str:
     """A secret from NAME, or from the file named by NAME_FILE (Docker and k8s secrets)."""
     path = os.environ.get(f"{name}_FILE")
@@ -72,6 +81,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.corpora",
     "apps.retrieval",
+    "apps.assistant",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +149,11 @@ EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")  # a local sentence-transformers pa
 EMBEDDING_DIM = env_int("EMBEDDING_DIM", 384)
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024)
+
+
+# extractive (no model), local (in-process transformers) or tgi (TGI_URL)
+GENERATOR_BACKEND = env_str("GENERATOR_BACKEND", "extractive")
+GENERATOR_ADAPTERS = env_adapters("GENERATOR_ADAPTERS")
 
 LOGGING = {
     "version": 1,
