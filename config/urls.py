@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.corpora.urls")),
     path("api/v1/", include("apps.retrieval.urls")),
+    path("api/v1/", include("apps.assistant.urls")),
 ]

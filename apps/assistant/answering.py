@@ -1,0 +1,141 @@
+"""One answer in progress: retrieve → prompt → generate (streamed) → check each statement as
+soon as it is complete, yielding events as it goes, and record the answer when it ends."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+
+from apps.assistant import citations, prompts
+from apps.assistant.answer_format import parse_draft, statements_in_prefix
+from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
+from apps.assistant.models import Answer, AnswerStatus
+from apps.assistant.presenters import (
+    answer_as_dict,
+    hit_record,
+    statement_as_dict,
+    statement_record,
+)
+from apps.corpora.models import Corpus
+from apps.retrieval.filters import Filters
+from apps.retrieval.search import retrieve
+
+Event = tuple[str, dict]
+
+NOTHING_RETRIEVED = "no passage in the corpora you can read matches the question"
+NOTHING_SUPPORTED = "no passage in the corpora you can read supports an answer"
+DISCONNECTED = "the answer was interrupted before the generator finished"
+
+
+class Clock:
+    """Seconds spent per stage, plus the moment of first events since the clock was made."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, since: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - since
+
+    def mark(self, moment: str) -> None:
+        self.seconds.setdefault(moment, time.perf_counter() - self.started)
+
+    def finish(self) -> dict[str, float]:
+        return {**self.seconds, "total": time.perf_counter() - self.started}
+
+
+class Answering:
+    def __init__(
+        self,
+        user,
+        question: str,
+        searched: list[Corpus],
+        filters: Filters,
+        adapter: str | None,
+        generator: Generator,
+        record: Callable[..., Answer],
+    ) -> None:
+        self.user, self.question, self.filters = user, question, filters
+        self.searched, self.readable = searched, [corpus.slug for corpus in searched]
+        self.adapter, self.generator, self.record = adapter, generator, record
+        self.decoding = DecodingSettings(max_new_tokens=settings.GENERATOR_MAX_NEW_TOKENS)
+        self.clock = Clock()
+        self.prompt = prompts.build(question, [])
+        self.hits: list[dict] = []
+        self.raw = ""
+        self.checked: list[citations.CheckedStatement] = []
+        self.error = ""
+        self.abstain_reason: str | None = None
+        self.answer: Answer | None = None
+
+    def events(self) -> Iterator[Event]:
+        """Yield ("stage" | "sources" | "statement" | "done", data); the answer is recorded at
+        the end, or when the consumer stops early, so that nothing shown goes unrecorded."""
+        try:
+            yield from self.retrieve()
+            if self.prompt.sources:
+                yield "stage", {"stage": "generating"}
+                yield from self.generate()
+        except GeneratorExit:
+            self.error = self.error or DISCONNECTED
+            raise
+        except Exception as exc:
+            self.error = f"the answer failed: {exc.__class__.__name__}: {exc}"
+            raise
+        finally:
+            self.answer = self.record(answering=self)
+        yield "done", answer_as_dict(self.answer)
+
+    def retrieve(self) -> Iterator[Event]:
+        yield "stage", {"stage": "retrieving"}
+        since = time.perf_counter()
+        hits = retrieve(self.question, self.searched, self.filters, k=settings.ANSWER_SOURCES)
+        self.clock.add("retrieve", since)
+        self.prompt = prompts.build(self.question, hits)
+        self.hits = [hit_record(source) for source in self.prompt.sources]
+        yield "sources", {"sources": [source_summary(hit) for hit in self.hits]}
+
+    def generate(self) -> Iterator[Event]:
+        pieces = self.generator.stream(self.prompt, adapter=self.adapter, decoding=self.decoding)
+        since = time.perf_counter()
+        try:
+            for piece in pieces:
+                self.raw += piece
+                if "}" in piece:
+                    yield from self.check_new(statements_in_prefix(self.raw))
+        except GeneratorError as exc:
+            self.error = str(exc)
+        self.clock.add("generate", since)
+        self.clock.seconds["generate"] -= self.clock.seconds.get("check", 0.0)
+        draft = parse_draft(self.raw)
+        self.abstain_reason = draft.abstain_reason
+        yield from self.check_new(list(draft.statements))
+
+    def check_new(self, drafts) -> Iterator[Event]:
+        for draft in drafts[len(self.checked) :]:
+            since = time.perf_counter()
+            result = citations.check([draft], self.prompt.sources, self.readable)[0]
+            self.clock.add("check", since)
+            self.checked.append(result)
+            if result.shown:
+                self.clock.mark("first_statement")
+                yield "statement", statement_as_dict(statement_record(result), self.hits)
+
+    def outcome(self) -> tuple[str, str]:
+        if any(statement.shown for statement in self.checked):
+            return AnswerStatus.ANSWERED, ""
+        if self.error and not self.checked:
+            return AnswerStatus.FAILED, f"the generator failed: {self.error}"
+        if not self.prompt.sources:
+            return AnswerStatus.ABSTAINED, NOTHING_RETRIEVED
+        if self.checked:
+            reasons = sorted({citations.REASONS.get(s.reason, s.reason) for s in self.checked})
+            return AnswerStatus.ABSTAINED, f"{NOTHING_SUPPORTED}; dropped: {'; '.join(reasons)}"
+        return AnswerStatus.ABSTAINED, self.abstain_reason or NOTHING_SUPPORTED
+
+
+def source_summary(hit: dict) -> dict:
+    keys = ("number", "label", "corpus", "document_id", "char_start", "char_end")
+    return {key: hit[key] for key in keys}

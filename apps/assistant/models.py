@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class AnswerStatus(models.TextChoices):
+    ANSWERED = "answered", "Answered"
+    ABSTAINED = "abstained", "Abstained"
+    FAILED = "failed", "Failed"
+
+
+class Answer(models.Model):
+    """One question and everything needed to replay its answer: what the asker could read, the
+    exact passages retrieved (chunk, version, content hash), the prompt, the generator and its
+    settings, the raw output, and every statement with its citation verdicts."""
+
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answers"
+    )
+    question = models.TextField()
+    corpora = ArrayField(
+        models.CharField(max_length=100),
+        help_text="the corpora searched: those the asker could read, or the ones they chose",
+    )
+    filters = models.JSONField(default=dict, blank=True)
+    hits = models.JSONField(default=list, blank=True)
+    prompt = models.JSONField(default=dict, blank=True)
+    backend = models.CharField(max_length=30)
+    model = models.CharField(max_length=300, blank=True)
+    adapter = models.CharField(max_length=200, blank=True)
+    decoding = models.JSONField(default=dict, blank=True)
+    raw_output = models.TextField(blank=True)
+    statements = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=AnswerStatus.choices)
+    abstain_reason = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="seconds by stage")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.question[:60]}"
+
+    @property
+    def shown_statements(self) -> list[dict]:
+        return [s for s in self.statements if s["shown"]]

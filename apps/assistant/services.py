@@ -1,0 +1,101 @@
+"""Answering questions: check the question, then answer it with checked citations, and record
+everything needed to replay the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from django.db import transaction
+
+from apps.assistant.answering import Answering
+from apps.assistant.generators import get_generator
+from apps.assistant.generators.base import Generator
+from apps.assistant.models import Answer
+from apps.assistant.presenters import statement_record
+from apps.retrieval.filters import Filters
+from apps.retrieval.search import MAX_QUERY_CHARS
+from apps.retrieval.selectors import check_documents_readable, searchable_corpora
+
+EventSink = Callable[[str, dict], None]
+
+
+class AnswerError(ValueError):
+    """A question that cannot be asked as given, with a message fit to show the asker."""
+
+
+def answer_question(*, on_event: EventSink | None = None, **question) -> Answer:
+    """Answer a question (`answer_start` takes the arguments and raises the errors) and return
+    the recorded Answer. `on_event(name, data)` receives each event as it happens."""
+    answering = answer_start(**question)
+    for name, data in answering.events():
+        if on_event:
+            on_event(name, data)
+    return answering.answer
+
+
+def answer_start(
+    *,
+    user,
+    question: str,
+    corpora: Sequence[str] | None = None,
+    filters: Filters | None = None,
+    adapter: str | None = None,
+    generator: Generator | None = None,
+) -> Answering:
+    """Check a question from `user`; the returned Answering answers it as its events are read.
+
+    The corpora searched are those the asker may read: all of them, or the slugs in `corpora`.
+    Raises AnswerError for a bad question, retrieval.selectors.NotReadable for a corpus or
+    document the asker may not read, and generators.base.UnknownAdapter for an adapter that
+    does not exist, all before any work is done.
+    """
+    question = check_question(question)
+    filters = filters or Filters()
+    searched = searchable_corpora(user, corpora)
+    check_documents_readable(searched, filters.documents)
+    generator = generator or get_generator()
+    generator.check_adapter(adapter)
+    return Answering(user, question, searched, filters, adapter, generator, answer_record)
+
+
+def check_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise AnswerError("the question is empty")
+    if len(question) > MAX_QUERY_CHARS:
+        raise AnswerError(
+            f"the question is {len(question)} characters long; the limit is {MAX_QUERY_CHARS}"
+        )
+    return question.strip()
+
+
+@transaction.atomic
+def answer_record(*, answering: Answering) -> Answer:
+    status, reason = answering.outcome()
+    prompt = answering.prompt
+    return Answer.objects.create(
+        asker=answering.user,
+        question=answering.question,
+        corpora=answering.readable,
+        filters=filters_record(answering.filters),
+        hits=answering.hits,
+        prompt={"system": prompt.system, "user": prompt.user},
+        backend=answering.generator.backend,
+        model=answering.generator.model_name,
+        adapter=answering.adapter or "",
+        decoding=answering.decoding.as_dict(),
+        raw_output=answering.raw,
+        statements=[statement_record(s) for s in answering.checked],
+        status=status,
+        abstain_reason=reason,
+        error=answering.error,
+        timings=answering.clock.finish(),
+    )
+
+
+def filters_record(filters: Filters) -> dict:
+    values = {key: value for key, value in asdict(filters).items() if value}
+    return {
+        key: list(value) if isinstance(value, tuple) else value.isoformat()
+        for key, value in values.items()
+    }
