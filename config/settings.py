@@ -154,6 +154,8 @@ INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024)
 # extractive (no model), local (in-process transformers) or tgi (TGI_URL)
 GENERATOR_BACKEND = env_str("GENERATOR_BACKEND", "extractive")
 GENERATOR_ADAPTERS = env_adapters("GENERATOR_ADAPTERS")
+GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 768)
+ANSWER_SOURCES = env_int("ANSWER_SOURCES", 8)  # passages retrieved and numbered in the prompt
 
 LOGGING = {
     "version": 1,
