@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ class Source:
 
     @property
     def label(self) -> str:
-        return self.hit.citation_label
+        return source_label(self.hit)
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,24 @@ def source_block(source: Source) -> str:
     # A passage that contains the closing delimiter must not be able to end its block early.
     body = source.hit.text.replace("</source>", "</ source>")
     return f"<source id={source.number} label={json.dumps(source.label)}>\n{body}\n</source>"
+
+
+RULE_NUMBER = re.compile(r"^(§\s*)?\d+(\.[\w()]+)*")
+MAX_HEADING_IN_LABEL = 60
+
+
+def source_label(hit: Hit) -> str:
+    """The document's citation label, pinned to the passage: "AML 4.5.7", "Opinion, p. 12",
+    "Supply Agreement, Termination"."""
+    label = hit.citation_label
+    heading = hit.heading_path[-1].strip() if hit.heading_path else ""
+    number = RULE_NUMBER.match(heading)
+    if number:
+        label = f"{label} {number.group(0)}"
+    elif heading and heading not in label:
+        label = f"{label}, {heading[:MAX_HEADING_IN_LABEL]}"
+    if hit.page_start and hit.page_end not in (None, hit.page_start):
+        label = f"{label}, pp. {hit.page_start}–{hit.page_end}"
+    elif hit.page_start:
+        label = f"{label}, p. {hit.page_start}"
+    return label
