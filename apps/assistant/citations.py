@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from apps.assistant.answer_format import DraftStatement
+from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Source
 from apps.assistant.support import assess
 
@@ -98,7 +99,7 @@ def cite(
         return CitationVerdict(number, False, UNKNOWN_SOURCE)
     if source.hit.corpus not in readable:
         return CitationVerdict(number, False, UNREADABLE_SOURCE)
-    passage = source.hit.text
+    passage = without_instructions(source.hit.text)
     if statement.quote is not None and not quote_in(statement.quote, passage):
         return CitationVerdict(number, False, QUOTE_NOT_FOUND)
     support = assess(statement.text, passage)
