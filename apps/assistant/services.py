@@ -53,6 +53,8 @@ def answer_start(
     question = check_question(question)
     filters = filters or Filters()
     searched = searchable_corpora(user, corpora)
+    if not searched:
+        raise AnswerError("you may not read any corpus yet; ask a corpus admin for access")
     check_documents_readable(searched, filters.documents)
     generator = generator or get_generator()
     generator.check_adapter(adapter)

@@ -126,8 +126,9 @@ def test_a_revoked_grant_applies_to_the_next_question(corpora, alice, corpus_a, 
     assert ask(client).status_code == 201
     corpus_access_revoke(corpus=corpus_a, user=alice)
     assert ask(client, corpora=["a"]).status_code == 404
-    body = ask(client).json()
-    assert body["status"] == "abstained" and body["sources"] == []
+    response = ask(client)
+    assert response.status_code == 400
+    assert "you may not read any corpus yet" in response.json()["detail"]
 
 
 def test_the_canary_never_reaches_alice(corpora, alice, login, generator):
