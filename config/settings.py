@@ -143,7 +143,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "ask"
+LOGOUT_REDIRECT_URL = "login"
 
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")  # a local sentence-transformers path; "" = packaged
 EMBEDDING_DIM = env_int("EMBEDDING_DIM", 384)
@@ -156,6 +158,18 @@ GENERATOR_BACKEND = env_str("GENERATOR_BACKEND", "extractive")
 GENERATOR_ADAPTERS = env_adapters("GENERATOR_ADAPTERS")
 GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 768)
 ANSWER_SOURCES = env_int("ANSWER_SOURCES", 8)  # passages retrieved and numbered in the prompt
+
+# tgi: a Text Generation Inference server, or any server with the OpenAI chat API (vLLM, SGLang)
+TGI_URL = env_str("TGI_URL", "http://127.0.0.1:8080")
+TGI_API = env_str("TGI_API", "generate")  # generate (native, grammar + adapter_id) or chat
+TGI_MODEL = env_str("TGI_MODEL", "tgi")  # the model name sent to the chat API
+TGI_TOKEN = env_secret("TGI_TOKEN")
+TGI_TIMEOUT_S = env_int("TGI_TIMEOUT_S", 60)
+TGI_MAX_RETRIES = env_int("TGI_MAX_RETRIES", 3)  # on 429 and 503, with exponential backoff
+
+# local: in-process transformers; "" = the packaged Gemma-3-270M, converted once into var/models
+LOCAL_MODEL = env_str("LOCAL_MODEL")
+LOCAL_MODEL_CACHE = Path(env_str("LOCAL_MODEL_CACHE", str(VAR_DIR / "models")))
 
 LOGGING = {
     "version": 1,
