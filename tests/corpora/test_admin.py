@@ -34,8 +34,3 @@ def test_document_and_chunk_pages_open(admin_client, ingested):
     chunk = Chunk.objects.first()
     assert admin_client.get(f"/admin/corpora/document/{document.pk}/change/").status_code == 200
     assert admin_client.get(f"/admin/corpora/chunk/{chunk.pk}/change/").status_code == 200
-
-
-def test_the_home_page_leads_to_the_admin(client):
-    response = client.get("/")
-    assert response.status_code == 302 and response.url.startswith("/admin/")
