@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import resource
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -102,11 +101,6 @@ def build_corpus(size: int, texts: list[str], vectors: np.ndarray):
     return corpus, time.perf_counter() - started
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
-
-
 def timed(call, items, concurrency: int) -> tuple[list[float], float]:
     from django.db import connection
 
@@ -127,6 +121,7 @@ def measure(corpus, queries: list[str], baseline_queries: int) -> list[tuple[str
     from apps.corpora.embedding import get_embedder
     from apps.retrieval import legs, services
     from apps.retrieval.filters import Filters
+    from apps.retrieval.metrics import latency_percentiles
     from apps.retrieval.search import RetrievalOptions, retrieve
 
     build = services.bm25_index_build(corpus=corpus)
@@ -146,7 +141,7 @@ def measure(corpus, queries: list[str], baseline_queries: int) -> list[tuple[str
     for name, (call, items) in cases.items():
         for concurrency in (1, 4):
             latencies, qps = timed(call, items, concurrency)
-            p50, p95 = percentiles(latencies)
+            p50, p95 = latency_percentiles(latencies)
             rows.append(
                 (
                     f"{name} c={concurrency} p50 / p95 ms, qps",

@@ -1,10 +1,45 @@
-"""Does a passage support a statement? Placeholder: exact containment only, until the
-calibrated scorer lands."""
+"""Does a passage support a statement? Deterministic gates, then a calibrated score.
+
+The statement is first matched to its anchor: the passage sentence sharing most of its content
+terms, with the sentences on either side. Gates, each a hard rejection with its own reason:
+- every number, date, month and rule or section number in the statement is in the anchor
+  ("30 days" and "thirty (30) days" agree, "§ 271(f)(1)" must match to the last level);
+- the statement and its anchor sentence carry the same number of negations;
+- every named party or entity (a capitalised word that is not an ordinary sentence opener) is
+  in the passage.
+
+Then the score: the share of the statement's content terms (the BM25 analyser's stems) that the
+passage holds; a statement copied from the passage scores 1.0. Between Cutoffs.review_below and
+Cutoffs.support the terms alone do not decide, and the cosine similarity of the statement to its
+anchor (the packaged MiniLM) is blended in. A leading attribution ("According to the source,")
+is not part of the claim and is set aside. The cut-offs were fitted by
+`manage.py evaluate_checker` on the tuning half of the dev sets; the README reports the rest.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from apps.assistant.sentences import sentences
+from apps.retrieval.tokenize import STOPWORDS, analyse
+
+SUPPORTED = "supported"
+NUMBER_MISSING = "number_missing"
+NEGATION_MISMATCH = "negation_mismatch"
+ENTITY_MISSING = "entity_missing"
+WEAK_SUPPORT = "weak_support"
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    support: float  # the lowest score that is support
+    review_below: float  # below this share of terms, similarity is not consulted
+    similarity_weight: float = 0.5
+
+
+FITTED = Cutoffs(support=0.85, review_below=0.30)
 
 
 @dataclass(frozen=True)
@@ -14,6 +49,164 @@ class Support:
     score: float
 
 
-def assess(statement: str, passage: str) -> Support:
-    contained = re.sub(r"\s+", " ", statement).strip() in re.sub(r"\s+", " ", passage)
-    return Support(contained, "supported" if contained else "weak_support", float(contained))
+@dataclass(frozen=True)
+class Evidence:
+    """What the gates and the score are computed from, before any cut-off is applied."""
+
+    gate: str | None  # the failed gate's reason, or None
+    coverage: float
+    anchor: str
+
+
+def assess(statement: str, passage: str, cutoffs: Cutoffs = FITTED) -> Support:
+    """Each sentence of a statement is a claim of its own; the statement is as well supported
+    as its weakest sentence, so that a supported sentence cannot carry an unsupported one."""
+    claims = sentences(claim(statement)) or [statement]
+    return min((assess_claim(c, passage, cutoffs) for c in claims), key=lambda s: s.score)
+
+
+def assess_claim(statement: str, passage: str, cutoffs: Cutoffs) -> Support:
+    evidence = gather(statement, passage)
+    if evidence.gate:
+        return Support(False, evidence.gate, 0.0)
+    score = evidence.coverage
+    if reviewable(score, cutoffs):
+        score = blend(score, similarity(claim(statement), evidence.anchor), cutoffs)
+    supported = score >= cutoffs.support
+    return Support(supported, SUPPORTED if supported else WEAK_SUPPORT, round(score, 3))
+
+
+def reviewable(coverage: float, cutoffs: Cutoffs) -> bool:
+    """Whether similarity is consulted: the terms alone fall short, and even a perfect
+    similarity could still lift the blend to the support cut-off."""
+    reachable = (cutoffs.support - cutoffs.similarity_weight) / (1 - cutoffs.similarity_weight)
+    return max(cutoffs.review_below, reachable) <= coverage < cutoffs.support
+
+
+def blend(coverage: float, similarity_score: float, cutoffs: Cutoffs) -> float:
+    return (1 - cutoffs.similarity_weight) * coverage + cutoffs.similarity_weight * similarity_score
+
+
+def gather(statement: str, passage: str) -> Evidence:
+    text = claim(statement)
+    terms = set(analyse(text))
+    profile = passage_profile(passage)
+    if not terms:
+        return Evidence(WEAK_SUPPORT, 0.0, "")
+    overlaps = [len(terms & sentence_terms) for sentence_terms in profile.sentence_terms]
+    best = max(range(len(overlaps)), key=overlaps.__getitem__)
+    window = profile.sentences[max(best - 1, 0) : best + 2]
+    coverage = len(terms & profile.terms) / len(terms)
+    anchor = profile.sentences[best]
+    if not numbers(text) <= set().union(*(numbers(s) for s in window)):
+        return Evidence(NUMBER_MISSING, coverage, anchor)
+    if not entities(text) <= profile.words:
+        return Evidence(ENTITY_MISSING, coverage, anchor)
+    if negations(text) != negations(anchor):
+        return Evidence(NEGATION_MISMATCH, coverage, anchor)
+    return Evidence(None, coverage, anchor)
+
+
+@dataclass(frozen=True)
+class PassageProfile:
+    sentences: tuple[str, ...]
+    sentence_terms: tuple[frozenset[str], ...]
+    terms: frozenset[str]
+    words: frozenset[str]
+
+
+@lru_cache(maxsize=512)
+def passage_profile(passage: str) -> PassageProfile:
+    """A passage is checked against every statement that cites it: analyse it once."""
+    parts = tuple(sentences(passage)) or (passage,)
+    sentence_terms = tuple(frozenset(analyse(part)) for part in parts)
+    return PassageProfile(
+        parts, sentence_terms, frozenset().union(*sentence_terms), frozenset(words(passage))
+    )
+
+
+def similarity(statement: str, anchor: str) -> float:
+    from apps.corpora.embedding import get_embedder
+
+    first, second = get_embedder().encode([statement, anchor])
+    return float(first @ second)
+
+
+ATTRIBUTION = re.compile(
+    r"^\s*(?:(?:according to|as stated in|as set out in|per|under|in) (?:the )?"
+    r"(?:cited )?(?:source|passage|document|text)s?(?: \[?[0-9]+\]?)?,?"
+    r"|the (?:cited )?(?:source|passage|document|text)s? (?:states?|says?|notes?|explains?)"
+    r"(?: that)?)\s*",
+    re.IGNORECASE,
+)
+
+
+def claim(statement: str) -> str:
+    """The statement without a leading attribution to its source."""
+    return ATTRIBUTION.sub("", statement, count=1)
+
+
+NUMBER_WORDS = {
+    word: value
+    for value, word in enumerate(
+        (
+            "zero one two three four five six seven eight nine ten eleven twelve "
+            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+        ).split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+MONTHS = frozenset(
+    (
+        "january february march april may june july august september october november december"
+    ).split()
+)
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+
+def numbers(text: str) -> set[str]:
+    """Numeric terms as the BM25 analyser keeps them ("4.15.16", "§271(f)(1)", "1000000",
+    "covid-19"), numbers written as words, and capitalised month names."""
+    found = {term for term in analyse(text) if any(c.isdigit() for c in term)}
+    for word in WORD.findall(text):
+        parts = word.lower().split("-")
+        if all(part in NUMBER_WORDS for part in parts):
+            found.add(str(sum(NUMBER_WORDS[part] for part in parts)))
+        elif word[0].isupper() and word.lower() in MONTHS:
+            found.add(word.lower())
+    return found
+
+
+NEGATION_WORDS = frozenset(
+    ["not", "no", "never", "neither", "nor", "none", "nothing", "nobody", "nowhere", "cannot"]
+)
+NOT_NEGATIONS = re.compile(r"\bno\.?\s*(?=[0-9])|\bwithout limitation\b|\bno-", re.IGNORECASE)
+
+
+def negations(text: str) -> int:
+    tokens = WORD.findall(NOT_NEGATIONS.sub(" ", text.lower()).replace("’", "'"))
+    return sum(
+        token in NEGATION_WORDS or token == "without" or token.endswith("n't") for token in tokens
+    )
+
+
+# Capitalised only because they open a sentence or a clause.
+OPENERS = STOPWORDS | frozenset(
+    (
+        "according also although however moreover furthermore thus therefore hence "
+        "accordingly additionally generally notwithstanding subject unless upon whereas "
+        "yes"
+    ).split()
+)
+
+
+def entities(text: str) -> set[str]:
+    """Capitalised words that are not ordinary openers: parties, places, drugs, defined terms."""
+    return {
+        word.lower()
+        for word in WORD.findall(text)
+        if word[0].isupper() and word.lower() not in OPENERS and word.lower() not in MONTHS
+    }
+
+
+def words(text: str) -> set[str]:
+    return set(WORD.findall(text.lower()))

@@ -7,6 +7,7 @@ Run it only from the command line or other trusted code, never on behalf of a re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter
@@ -55,6 +56,15 @@ class Question:
     gold: tuple[metrics.Span, ...]
     scope_document: str | None
     group: bool | None
+    answerable: bool = True  # cuad: false when the document has no such clause
+    answer: str | None = None  # pubmedqa: yes/no/maybe; cuad: the expert's answer
+    long_answer: str | None = None  # pubmedqa: the abstract's conclusion
+
+    @property
+    def split(self) -> str:
+        """ "tune" or "held_out": a stable half of the questions, by a hash of the id, so that
+        anything tuned on dev questions can be reported on the other half."""
+        return "tune" if hashlib.sha256(self.id.encode()).digest()[0] % 2 == 0 else "held_out"
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,9 @@ def parse_question(line: str) -> Question:
         gold=() if answerable is False else gold,
         scope_document=_field(record, "scope_document", str) or None,
         group=_field(record, GROUP_FIELD, bool),
+        answerable=answerable is not False,
+        answer=_field(record, "answer", str),
+        long_answer=_field(record, "long_answer", str),
     )
 
 
@@ -283,7 +296,7 @@ def _check_no_extra_documents(corpus: Corpus, wanted: dict[str, str], path: Path
 
 def _ingest(corpus: Corpus, path: Path, stderr: TextIO | None) -> int:
     job = corpora_services.ingestion_job_create(corpus=corpus, paths=[str(path)])
-    with _bar(stderr, total=0, unit="chunk", desc=f"ingesting into {corpus.slug}") as bar:
+    with progress_bar(stderr, total=0, unit="chunk", desc=f"ingesting into {corpus.slug}") as bar:
 
         def advance(done: int, total: int, stage: str) -> None:
             bar.total = max(total, 1)
@@ -330,7 +343,7 @@ def evaluate(
     for question in questions[:WARM_UP_QUERIES]:
         retrieve(question.text, [corpus], k=k, options=options)
     results = []
-    for question in _bar(stderr, questions, unit="question", desc=name):
+    for question in progress_bar(stderr, questions, unit="question", desc=name):
         filters = Filters(documents=(question.scope_document,) if question.scope_document else ())
         started = time.perf_counter()
         hits = retrieve(question.text, [corpus], filters, k=k, options=options)
@@ -358,7 +371,7 @@ def score(
     )
 
 
-def _bar(stderr: TextIO | None, iterable: Iterable | None = None, **kwargs) -> tqdm:
+def progress_bar(stderr: TextIO | None, iterable: Iterable | None = None, **kwargs) -> tqdm:
     # Off a terminal (CI logs, files), redraw rarely instead of flooding the log.
     interval = 0.1 if stderr is not None and stderr.isatty() else 15
     return tqdm(iterable, file=stderr, disable=stderr is None, mininterval=interval, **kwargs)

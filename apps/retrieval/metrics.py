@@ -9,11 +9,14 @@ number of gold spans; `span_recall_at_k` measures recall on the spans themselves
 
 Metrics are undefined for a question without gold (a CUAD abstention): those raise, and
 belong in a separate abstention measure rather than in these averages.
+
+`latency_percentiles` serves every evaluation and benchmark that reports timings.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 
 Span = tuple[str, int, int]
@@ -125,3 +128,9 @@ def _check_hits(hits: int, total_relevant: int) -> None:
             f"{hits} relevant flags but total_relevant is {total_relevant}: count each gold "
             "item once (relevance_flags does)"
         )
+
+
+def latency_percentiles(samples: Sequence[float]) -> tuple[float, float]:
+    """(p50, p95) of `samples`; p95 is the nearest-rank value at or below the 95th percentile."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]

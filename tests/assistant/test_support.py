@@ -1,0 +1,104 @@
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apps.assistant.sentences import sentences
+from apps.assistant.support import assess
+from tests.shared_data import SHARED_DATA
+
+PASSAGE = (
+    "4.15.16 An Authorised Person must notify the Regulator within thirty (30) days of any "
+    "change to its Controllers. The notice must be given in writing. A Relevant Person "
+    "must not open an anonymous account. Rule 4.15.16(2) applies from 1 January 2021."
+)
+
+
+def test_sentences_respect_legal_abbreviations_and_rule_numbers():
+    text = (
+        "See Bravo-Fernandez v. United States, 580 U. S. 5 (2016), and No. 15-537. "
+        "The Court held, e.g., that Rule 4.15.16 applies. Nichols said that “statutes . . . do "
+        "not change the penalty.” It was affirmed.\n(a) first item;\n(b) second item."
+    )
+    assert sentences(text) == [
+        "See Bravo-Fernandez v. United States, 580 U. S. 5 (2016), and No. 15-537.",
+        "The Court held, e.g., that Rule 4.15.16 applies.",
+        "Nichols said that “statutes . . . do not change the penalty.”",
+        "It was affirmed.",
+        "(a) first item;",
+        "(b) second item.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "An Authorised Person must notify the Regulator within thirty (30) days of any change "
+        "to its Controllers.",
+        "An Authorised Person must notify the Regulator within 30 days of any change to its "
+        "Controllers.",
+        "According to the source, a Relevant Person must not open an anonymous account.",
+        "The notice to the Regulator must be given in writing.",
+    ],
+)
+def test_faithful_statements_are_supported(statement):
+    support = assess(statement, PASSAGE)
+    assert support.supported, support
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        (
+            "An Authorised Person must notify the Regulator within 60 days of any change.",
+            "number_missing",
+        ),
+        ("Rule 4.15.16(3) applies from 1 January 2021.", "number_missing"),
+        ("Rule 4.15.16(2) applies from 1 March 2021.", "number_missing"),
+        ("A Relevant Person must open an anonymous account.", "negation_mismatch"),
+        ("The notice must not be given in writing.", "negation_mismatch"),
+        (
+            "A Recognised Body must notify the Regulator within 30 days of any change.",
+            "entity_missing",
+        ),
+        ("The Regulator may impose a fine on a firm that breaches the rule.", "weak_support"),
+    ],
+)
+def test_corrupted_statements_are_rejected_with_their_reason(statement, reason):
+    support = assess(statement, PASSAGE)
+    assert not support.supported and support.reason == reason, support
+
+
+def test_a_changed_number_that_appears_elsewhere_in_the_passage_is_still_caught():
+    # "1" and "2021" are in the passage, but not in the sentence the statement rests on.
+    statement = "The notice must be given in writing within 2021 days."
+    assert assess(statement, PASSAGE).reason == "number_missing"
+
+
+@pytest.mark.django_db
+def test_checker_evaluation_meets_its_targets_on_held_out_dev_questions(tmp_path):
+    out = tmp_path / "checker.json"
+    files = [SHARED_DATA / name / "questions.dev.jsonl" for name in ("obliqa", "medquad", "cuad")]
+    call_command(
+        "evaluate_checker", "--questions", *map(str, files), "--per-file", "40", "--json", out
+    )
+    report = json.loads(out.read_text())
+    held_out = report["splits"]["held_out"]["all"]
+    assert held_out["faithful"] > 50 and held_out["corrupted"] > 50
+    assert held_out["rejection_recall"] >= 0.95
+    assert held_out["faithful_accepted"] >= 0.90
+    assert set(held_out["by_kind"]) >= {"verbatim", "number", "negation", "entity"}
+    assert report["answer_latency_ms"]["p95"] <= 20
+
+
+def test_checker_evaluation_explains_a_missing_question_file(tmp_path):
+    with pytest.raises(CommandError, match="no question file"):
+        call_command("evaluate_checker", "--questions", str(tmp_path / "none.jsonl"))
+
+
+def test_shared_data_is_where_the_command_looks_by_default():
+    from apps.assistant.management.commands.evaluate_checker import SHARED_DATA as default
+
+    assert Path(default) == SHARED_DATA
