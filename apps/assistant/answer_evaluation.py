@@ -1,0 +1,188 @@
+"""Answer quality on a question file in the shared format, through the full answer path.
+
+Each question is asked by a temporary evaluation user who may read only the evaluated corpus,
+through services.answer_question: retrieval, generation and the citation checker exactly as an
+asker meets them. Everything the run writes (the user, its grant, the answers) is rolled back.
+
+Measures: answer and abstention rates; evidence hit rate (answered questions with at least one
+cited passage overlapping a gold span); statement precision (shown statements whose citations
+overlap gold); for questions marked unanswerable (cuad), how often the system abstains; for
+pubmedqa, yes/no/maybe accuracy where an answer opens with a verdict, and ROUGE-L of the shown
+statements against the long answer; and per-stage latency. Every figure is also given for the
+tuning and held-out halves of the questions (Question.split).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from apps.accounts.services import corpus_access_grant
+from apps.assistant.generators import get_generator
+from apps.assistant.models import AnswerStatus
+from apps.assistant.services import answer_question
+from apps.corpora.models import Corpus
+from apps.retrieval import evaluation, metrics
+from apps.retrieval.evaluation import Question
+from apps.retrieval.filters import Filters
+
+EVALUATION_USER = "answer-evaluation"
+STAGES = ("retrieve", "generate", "check", "first_statement", "total")
+VERDICT = re.compile(r"^\s*(yes|no|maybe)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    question: Question
+    status: str
+    statements: int
+    statements_on_gold: int
+    evidence_hit: bool
+    verdict: str | None
+    rouge_l: float | None
+    timings: dict[str, float]
+
+
+def evaluation_run(
+    *,
+    questions_path: Path,
+    backend: str | None = None,
+    corpus_slug: str | None = None,
+    limit: int | None = None,
+    stderr: TextIO | None = None,
+) -> dict:
+    questions = evaluation.load_questions(questions_path)[:limit]
+    if not questions:
+        raise evaluation.EvaluationError(f"{questions_path} holds no question")
+    if corpus_slug:
+        corpus = evaluation.corpus_by_slug(corpus_slug)
+    else:
+        corpus, _ = evaluation.corpus_for_questions(questions_path, stderr=stderr)
+    evaluation.bm25_index_ensure(corpus=corpus)
+    generator = get_generator(backend)
+    with transaction.atomic():
+        user = evaluation_user(corpus)
+        results = [
+            answer_one(user, question, corpus, generator)
+            for question in evaluation.progress_bar(
+                stderr, questions, unit="question", desc="answers"
+            )
+        ]
+        transaction.set_rollback(True)
+    return {
+        "questions_file": str(questions_path),
+        "corpus": corpus.slug,
+        "backend": generator.backend,
+        "model": generator.model_name,
+        "all": summary(results),
+        "tune": summary([r for r in results if r.question.split == "tune"]),
+        "held_out": summary([r for r in results if r.question.split == "held_out"]),
+    }
+
+
+def evaluation_user(corpus: Corpus):
+    user = get_user_model().objects.create_user(EVALUATION_USER)
+    corpus_access_grant(corpus=corpus, user=user)
+    return user
+
+
+def answer_one(user, question: Question, corpus: Corpus, generator) -> AnswerResult:
+    scope = (question.scope_document,) if question.scope_document else ()
+    answer = answer_question(
+        user=user,
+        question=question.text,
+        corpora=[corpus.slug],
+        filters=Filters(documents=scope),
+        generator=generator,
+    )
+    hits = {hit["number"]: hit for hit in answer.hits}
+    shown = answer.shown_statements
+    on_gold = [
+        any(cites_gold(hits[number], question.gold) for number in s["citations"] if number in hits)
+        for s in shown
+    ]
+    text = " ".join(s["text"] for s in shown)
+    verdict = VERDICT.match(text)
+    return AnswerResult(
+        question=question,
+        status=answer.status,
+        statements=len(shown),
+        statements_on_gold=sum(on_gold),
+        evidence_hit=any(on_gold),
+        verdict=verdict.group(1).lower() if verdict else None,
+        rouge_l=rouge_l(text, question.long_answer) if question.long_answer and shown else None,
+        timings=answer.timings,
+    )
+
+
+def cites_gold(hit: dict, gold: Sequence[metrics.Span]) -> bool:
+    return any(
+        document == hit["document_external_id"]
+        and metrics.spans_overlap(hit["char_start"], hit["char_end"], start, end)
+        for document, start, end in gold
+    )
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    return scorer.score(reference, candidate)["rougeL"].fmeasure
+
+
+def summary(results: Sequence[AnswerResult]) -> dict:
+    answered = [r for r in results if r.status == AnswerStatus.ANSWERED]
+    answerable = [r for r in results if r.question.answerable and r.question.gold]
+    unanswerable = [r for r in results if not r.question.answerable]
+    shown = sum(r.statements for r in answered)
+    verdicts = [r for r in results if r.verdict and r.question.answer]
+    rouge = [r.rouge_l for r in results if r.rouge_l is not None]
+    return {
+        "questions": len(results),
+        "answer_rate": share(len(answered), len(results)),
+        "abstention_rate": share(
+            sum(r.status == AnswerStatus.ABSTAINED for r in results), len(results)
+        ),
+        "failed": sum(r.status == AnswerStatus.FAILED for r in results),
+        "evidence_hit_rate": share(sum(r.evidence_hit for r in answered), len(answered)),
+        "statement_precision": share(sum(r.statements_on_gold for r in answered), shown),
+        "statements_per_answer": share(shown, len(answered)),
+        "answerable": {
+            "questions": len(answerable),
+            "answered_with_gold_evidence": share(
+                sum(r.evidence_hit for r in answerable), len(answerable)
+            ),
+        },
+        "unanswerable": {
+            "questions": len(unanswerable),
+            "abstained": share(
+                sum(r.status != AnswerStatus.ANSWERED for r in unanswerable), len(unanswerable)
+            ),
+        },
+        "verdicts": {
+            "stated": len(verdicts),
+            "accuracy": share(sum(r.verdict == r.question.answer for r in verdicts), len(verdicts)),
+        },
+        "rouge_l": round(sum(rouge) / len(rouge), 4) if rouge else None,
+        "latency_ms": latency(results),
+    }
+
+
+def latency(results: Sequence[AnswerResult]) -> dict:
+    stages = {}
+    for stage in STAGES:
+        samples = [r.timings[stage] * 1000 for r in results if stage in r.timings]
+        if samples:
+            p50, p95 = metrics.latency_percentiles(samples)
+            stages[stage] = {"p50": round(p50, 1), "p95": round(p95, 1)}
+    return stages
+
+
+def share(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,0 +1,130 @@
+"""The extractive backend: no model. It answers with the retrieved sentences that best match the
+question, each quoted verbatim and citing its own passage, and abstains when none matches well.
+
+A sentence's score is the IDF-weighted share of the question's terms it holds (IDF over the
+sentences of the retrieved passages, terms from the BM25 analyser), discounted by its passage's
+retrieval rank. A sentence that ends in a colon brings the list items after it, so that a rule's
+"must provide the following:" carries what follows. The cut-offs were tuned with
+`manage.py evaluate_answers` on half of the obliqa and cuad dev questions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
+from apps.assistant.injection import without_instructions
+from apps.assistant.prompts import Prompt, Source
+from apps.assistant.sentences import sentence_spans
+from apps.retrieval.tokenize import analyse
+
+MIN_SCORE = 0.22  # below it, no sentence answers the question
+RELATIVE_SCORE = 0.4
+MAX_STATEMENTS = 4
+RANK_DISCOUNT = 0.05  # per retrieval rank below the first
+MIN_WORDS = 4
+MAX_STATEMENT_CHARS = 1200
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source: int
+    text: str
+    score: float
+
+
+class ExtractiveGenerator(Generator):
+    backend = "extractive"
+    model_name = "extractive-1"
+
+    def stream(
+        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+    ) -> Iterator[str]:
+        self.check_adapter(adapter)
+        chosen, missing = choose(prompt)
+        if not chosen:
+            yield json.dumps({"statements": [], "abstain": {"reason": abstain_reason(missing)}})
+            return
+        yield '{"statements": ['
+        for index, candidate in enumerate(chosen):
+            statement = {"text": candidate.text, "citations": [candidate.source]}
+            yield ("" if index == 0 else ", ") + json.dumps(statement | {"quote": candidate.text})
+        yield "]}"
+
+    def check_adapter(self, adapter: str | None) -> None:
+        if adapter is not None:
+            raise GeneratorError("the extractive backend has no model, so it takes no adapter")
+
+
+def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
+    """The statements to make, best first, and the question terms no passage mentions."""
+    question_terms = set(analyse(prompt.question))
+    units = [(source, text) for source in prompt.sources for text in statement_units(source)]
+    unit_terms = [set(analyse(text)) for _, text in units]
+    idf = {
+        term: math.log(1 + len(units) / (1 + sum(term in terms for terms in unit_terms)))
+        for term in question_terms
+    }
+    found = set().union(*unit_terms)
+    missing = [w for w in question_words(prompt.question) if not set(analyse(w)) & found]
+    total = sum(idf.values())
+    if not total:
+        return [], missing
+    candidates = sorted(
+        (
+            Candidate(
+                source.number,
+                text,
+                sum(idf[t] for t in question_terms & terms)
+                / total
+                * (1 - RANK_DISCOUNT * min(source.number - 1, 10)),
+            )
+            for (source, text), terms in zip(units, unit_terms, strict=True)
+        ),
+        key=lambda c: (-c.score, c.source),
+    )
+    if not candidates or candidates[0].score < MIN_SCORE:
+        return [], missing
+    floor = max(MIN_SCORE, RELATIVE_SCORE * candidates[0].score)
+    chosen: list[Candidate] = []
+    for candidate in candidates:  # the best sentence of each passage, best passages first
+        if candidate.score < floor or len(chosen) == MAX_STATEMENTS:
+            break
+        if all(candidate.source != c.source and candidate.text != c.text for c in chosen):
+            chosen.append(candidate)
+    return chosen, missing
+
+
+def statement_units(source: Source) -> Iterator[str]:
+    """The passage's sentences, whitespace-normalised, each one joined with the list items that
+    follow it when it ends in a colon."""
+    passage = without_instructions(source.hit.text)
+    parts = [" ".join(passage[start:end].split()) for start, end in sentence_spans(passage)]
+    index = 0
+    while index < len(parts):
+        unit, index = parts[index], index + 1
+        if unit.endswith(":"):
+            while index < len(parts) and is_list_item(parts[index]):
+                unit, index = f"{unit} {parts[index]}", index + 1
+        if len(unit.split()) >= MIN_WORDS and len(unit) <= MAX_STATEMENT_CHARS:
+            yield unit
+
+
+def is_list_item(part: str) -> bool:
+    return part.startswith(("(", "•", "-")) or part.split(".", 1)[0].isdigit()
+
+
+def question_words(question: str) -> list[str]:
+    """The question's content words, in order, once each."""
+    return list(dict.fromkeys(w for w in re.findall(r"[\w§.-]+", question) if analyse(w)))
+
+
+def abstain_reason(missing: list[str]) -> str:
+    reason = "none of the retrieved passages answers the question closely enough to quote"
+    if missing:
+        reason += f"; no passage mentions: {', '.join(missing[:6])}"
+    return reason
