@@ -129,7 +129,7 @@ def question_file(tmp_path):
     return path
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_evaluate_answers_scores_a_question_file_and_keeps_nothing(question_file, tmp_path):
     from apps.assistant.models import Answer
 

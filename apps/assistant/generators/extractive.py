@@ -23,10 +23,11 @@ from apps.assistant.sentences import sentence_spans
 from apps.retrieval.tokenize import analyse
 
 MIN_SCORE = 0.22  # below it, no sentence answers the question
-RELATIVE_SCORE = 0.4
+RELATIVE_SCORE = 0.4  # later statements must score at least this share of the best one
 MAX_STATEMENTS = 4
 RANK_DISCOUNT = 0.05  # per retrieval rank below the first
-MIN_WORDS = 4
+MIN_WORDS = 6
+MIN_SHARED_TERMS = 2  # a statement shares at least this many terms with the question
 MAX_STATEMENT_CHARS = 1200
 
 
@@ -35,6 +36,7 @@ class Candidate:
     source: int
     text: str
     score: float
+    shared_terms: int  # question terms the sentence holds
 
 
 class ExtractiveGenerator(Generator):
@@ -82,6 +84,7 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
                 sum(idf[t] for t in question_terms & terms)
                 / total
                 * (1 - RANK_DISCOUNT * min(source.number - 1, 10)),
+                len(question_terms & terms),
             )
             for (source, text), terms in zip(units, unit_terms, strict=True)
         ),
@@ -94,6 +97,8 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
     for candidate in candidates:  # the best sentence of each passage, best passages first
         if candidate.score < floor or len(chosen) == MAX_STATEMENTS:
             break
+        if candidate.shared_terms < min(MIN_SHARED_TERMS, len(question_terms)):
+            continue
         if all(candidate.source != c.source and candidate.text != c.text for c in chosen):
             chosen.append(candidate)
     return chosen, missing
@@ -110,8 +115,18 @@ def statement_units(source: Source) -> Iterator[str]:
         if unit.endswith(":"):
             while index < len(parts) and is_list_item(parts[index]):
                 unit, index = f"{unit} {parts[index]}", index + 1
-        if len(unit.split()) >= MIN_WORDS and len(unit) <= MAX_STATEMENT_CHARS:
+        if is_sentence(unit):
             yield unit
+
+
+def is_sentence(unit: str) -> bool:
+    """Long enough to state something, and not a heading in capitals."""
+    words = unit.split()
+    return (
+        len(words) >= MIN_WORDS
+        and len(unit) <= MAX_STATEMENT_CHARS
+        and any(word.isalpha() and word.islower() and len(word) > 2 for word in words)
+    )
 
 
 def is_list_item(part: str) -> bool:
