@@ -7,14 +7,13 @@ verbatim in that source, and every cited source supports it (apps.assistant.supp
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from apps.assistant.answer_format import DraftStatement
 from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Source
-from apps.assistant.support import assess
+from apps.assistant.support import assess, squash
 
 # Reason codes, for a statement and for each of its citations.
 SUPPORTED = "supported"
@@ -108,7 +107,3 @@ def cite(
 
 def quote_in(quote: str, passage: str) -> bool:
     return squash(quote) in squash(passage)
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from apps.assistant.sentences import sentences
 from apps.retrieval.tokenize import STOPWORDS, analyse
@@ -93,11 +94,10 @@ def gather(statement: str, passage: str) -> Evidence:
     profile = passage_profile(passage)
     if not terms:
         return Evidence(WEAK_SUPPORT, 0.0, "")
-    overlaps = [len(terms & sentence_terms) for sentence_terms in profile.sentence_terms]
-    best = max(range(len(overlaps)), key=overlaps.__getitem__)
-    window = profile.sentences[max(best - 1, 0) : best + 2]
+    first, last = profile.anchor_span(text, terms)
+    anchor = " ".join(profile.sentences[first : last + 1])
+    window = profile.sentences[max(first - 1, 0) : last + 2]
     coverage = len(terms & profile.terms) / len(terms)
-    anchor = profile.sentences[best]
     if not numbers(text) <= set().union(*(numbers(s) for s in window)):
         return Evidence(NUMBER_MISSING, coverage, anchor)
     if not entities(text) <= profile.words:
@@ -109,20 +109,46 @@ def gather(statement: str, passage: str) -> Evidence:
 
 @dataclass(frozen=True)
 class PassageProfile:
-    sentences: tuple[str, ...]
+    sentences: tuple[str, ...]  # whitespace-normalised
     sentence_terms: tuple[frozenset[str], ...]
     terms: frozenset[str]
     words: frozenset[str]
+    joined: str  # the sentences joined by single spaces
+    ends: tuple[int, ...]  # where each sentence ends in `joined`
+
+    def anchor_span(self, text: str, terms: set[str]) -> tuple[int, int]:
+        """The first and last passage sentence the claim rests on: those it overlaps when it
+        is quoted verbatim (so that a quote cut from inside a sentence meets the whole
+        sentence, negations included), else the one sharing most of its terms."""
+        start = self.joined.find(squash(text))
+        if start >= 0:
+            end = start + len(squash(text))
+            first = next(i for i, e in enumerate(self.ends) if e > start)
+            last = next(i for i, e in enumerate(self.ends) if e >= end)
+            return first, last
+        overlaps = [len(terms & sentence_terms) for sentence_terms in self.sentence_terms]
+        best = max(range(len(overlaps)), key=overlaps.__getitem__)
+        return best, best
 
 
 @lru_cache(maxsize=512)
 def passage_profile(passage: str) -> PassageProfile:
     """A passage is checked against every statement that cites it: analyse it once."""
-    parts = tuple(sentences(passage)) or (passage,)
+    parts = tuple(squash(part) for part in sentences(passage)) or (squash(passage),)
     sentence_terms = tuple(frozenset(analyse(part)) for part in parts)
+    ends = tuple(accumulate(len(part) + 1 for part in parts))
     return PassageProfile(
-        parts, sentence_terms, frozenset().union(*sentence_terms), frozenset(words(passage))
+        sentences=parts,
+        sentence_terms=sentence_terms,
+        terms=frozenset().union(*sentence_terms),
+        words=frozenset(words(passage)),
+        joined=" ".join(parts),
+        ends=tuple(end - 1 for end in ends),
     )
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def similarity(statement: str, anchor: str) -> float:

@@ -102,3 +102,18 @@ def test_shared_data_is_where_the_command_looks_by_default():
     from apps.assistant.management.commands.evaluate_checker import SHARED_DATA as default
 
     assert Path(default) == SHARED_DATA
+
+
+def test_a_quote_cut_from_inside_a_sentence_meets_the_whole_sentence():
+    passage = "It is not true that the Buyer must pay the deposit within 10 days."
+    support = assess("the Buyer must pay the deposit within 10 days.", passage)
+    assert not support.supported and support.reason == "negation_mismatch"
+
+
+def test_a_verbatim_rule_with_its_list_items_is_supported_however_it_was_wrapped():
+    passage = (
+        "18.8.2 A PFP Operator must provide the following information:\n(a)\tthe operation of "
+        "the exit facility;\n(b)\ta statement under Rules 18.5.1 and 18.5.2; and\n(c)\tfees."
+    )
+    statement = " ".join(passage.split())
+    assert assess(statement, passage).supported
