@@ -34,6 +34,7 @@ from apps.retrieval.filters import Filters
 
 EVALUATION_USER = "answer-evaluation"
 STAGES = ("retrieve", "generate", "check", "first_statement", "total")
+VERDICTS = ("yes", "no", "maybe")  # pubmedqa's answers
 VERDICT = re.compile(r"^\s*(yes|no|maybe)\b", re.IGNORECASE)
 
 
@@ -141,7 +142,7 @@ def summary(results: Sequence[AnswerResult]) -> dict:
     answerable = [r for r in results if r.question.answerable and r.question.gold]
     unanswerable = [r for r in results if not r.question.answerable]
     shown = sum(r.statements for r in answered)
-    verdicts = [r for r in results if r.verdict and r.question.answer]
+    verdicts = [r for r in results if r.verdict and r.question.answer in VERDICTS]
     rouge = [r.rouge_l for r in results if r.rouge_l is not None]
     return {
         "questions": len(results),
