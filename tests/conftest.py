@@ -28,6 +28,19 @@ def shared_data() -> Path:
 
 
 @pytest.fixture
+def login(db):
+    """A test client signed in as the given user."""
+    from django.test import Client
+
+    def client_for(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return client_for
+
+
+@pytest.fixture
 def database_url(db) -> str:
     """A URL for the test database, so that subprocesses (a worker, a killed ingest) share it."""
     from urllib.parse import quote

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from apps.assistant.generators.base import DecodingSettings, Generator
 from apps.assistant.prompts import Prompt
 from tests.retrieval.conftest import CANARY, corpora  # noqa: F401
@@ -53,3 +55,17 @@ def faithful(prompt: Prompt) -> list[str]:
     number = number_of(prompt, "beneficial owner")
     output = answer_json({"text": text, "citations": [number], "quote": text})
     return [output[:40], output[40:]]
+
+
+@pytest.fixture
+def generator(monkeypatch):
+    """Make the answer service use a ScriptedGenerator (`faithful` until told otherwise),
+    in a live server's thread as in the test's."""
+
+    def use(script: Script) -> ScriptedGenerator:
+        scripted = ScriptedGenerator(script)
+        monkeypatch.setattr("apps.assistant.services.get_generator", lambda: scripted)
+        return scripted
+
+    use(faithful)
+    return use

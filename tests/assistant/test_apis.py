@@ -8,31 +8,10 @@ from django.test import Client
 from apps.accounts.services import corpus_access_revoke
 from apps.assistant.generators.base import GeneratorError
 from apps.assistant.models import Answer
-from tests.assistant.conftest import CANARY, ScriptedGenerator, faithful
+from tests.assistant.conftest import CANARY
 
 URL = "/api/v1/answers"
 QUESTION = "Which beneficial owners must a relevant person identify?"
-
-
-@pytest.fixture
-def login(db):
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
-@pytest.fixture
-def generator(monkeypatch):
-    def use(script):
-        scripted = ScriptedGenerator(script)
-        monkeypatch.setattr("apps.assistant.services.get_generator", lambda: scripted)
-        return scripted
-
-    use(faithful)
-    return use
 
 
 def ask(client: Client, **body):

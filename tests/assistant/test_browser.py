@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from apps.assistant.generators.base import GeneratorError
-from tests.assistant.conftest import CDD_SENTENCE, ScriptedGenerator, faithful
+from tests.assistant.conftest import CDD_SENTENCE
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -36,19 +36,6 @@ def page(live_server, corpora, alice):
         page.set_default_timeout(20_000)
         yield page
         browser.close()
-
-
-@pytest.fixture
-def generator(monkeypatch):
-    """Answers written by a script, in the live server's thread as in this one."""
-
-    def use(script):
-        scripted = ScriptedGenerator(script)
-        monkeypatch.setattr("apps.assistant.services.get_generator", lambda: scripted)
-        return scripted
-
-    use(faithful)
-    return use
 
 
 @pytest.fixture

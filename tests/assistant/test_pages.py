@@ -22,16 +22,6 @@ def make_document(corpus, text: str = TEXT) -> Document:
     )
 
 
-@pytest.fixture
-def client_for(db):
-    def logged_in(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return logged_in
-
-
 def document_url(document: Document, **span) -> str:
     query = "&".join(f"{key}={value}" for key, value in span.items())
     return f"/documents/{document.pk}/" + (f"?{query}" if query else "")
@@ -57,16 +47,16 @@ def test_a_wrong_password_is_refused_with_a_message(alice):
     assert b'role="alert"' in response.content
 
 
-def test_logging_out_takes_a_post_and_ends_the_session(alice, client_for):
-    client = client_for(alice)
+def test_logging_out_takes_a_post_and_ends_the_session(alice, login):
+    client = login(alice)
     assert client.get("/logout/").status_code == 405
     response = client.post("/logout/")
     assert response.status_code == 302 and response["Location"] == "/login/"
     assert client.get("/").status_code == 302
 
 
-def test_the_ask_page_offers_only_the_readable_corpora_all_checked(alice, corpus_b, client_for):
-    response = client_for(alice).get("/")
+def test_the_ask_page_offers_only_the_readable_corpora_all_checked(alice, corpus_b, login):
+    response = login(alice).get("/")
     assert response.status_code == 200
     page = response.content.decode()
     assert 'value="a" checked' in page and "Corpus A" in page
@@ -74,16 +64,16 @@ def test_the_ask_page_offers_only_the_readable_corpora_all_checked(alice, corpus
     assert 'aria-live="polite"' in page and "assistant/ask.js" in page
 
 
-def test_the_ask_page_explains_when_no_corpus_is_readable(carol, corpus_a, client_for):
-    page = client_for(carol).get("/").content.decode()
+def test_the_ask_page_explains_when_no_corpus_is_readable(carol, corpus_a, login):
+    page = login(carol).get("/").content.decode()
     assert "You may not read any corpus yet; ask a corpus admin for access" in page
     assert "<textarea" not in page and "Corpus A" not in page
 
 
-def test_the_document_marks_exactly_the_cited_characters(alice, corpus_a, client_for):
+def test_the_document_marks_exactly_the_cited_characters(alice, corpus_a, login):
     document = make_document(corpus_a)
     start = TEXT.index(RULE)
-    response = client_for(alice).get(document_url(document, start=start, end=start + len(RULE)))
+    response = login(alice).get(document_url(document, start=start, end=start + len(RULE)))
     assert response.status_code == 200
     page = response.content.decode()
     assert f'<mark id="cited" tabindex="-1" autofocus>{RULE}</mark>' in page
@@ -103,26 +93,26 @@ def test_the_document_marks_exactly_the_cited_characters(alice, corpus_a, client
         {"start": "0", "end": str(len(TEXT) + 1)},
     ],
 )
-def test_a_span_that_does_not_fit_leaves_the_text_unmarked(alice, corpus_a, client_for, span):
+def test_a_span_that_does_not_fit_leaves_the_text_unmarked(alice, corpus_a, login, span):
     document = make_document(corpus_a)
-    page = client_for(alice).get(document_url(document, **span)).content.decode()
+    page = login(alice).get(document_url(document, **span)).content.decode()
     assert "<mark" not in page and RULE in page
     assert ("nothing is marked" in page) == bool(span)
 
 
-def test_a_document_in_an_unreadable_corpus_is_not_found(alice, corpus_b, client_for):
+def test_a_document_in_an_unreadable_corpus_is_not_found(alice, corpus_b, login):
     document = make_document(corpus_b)
-    client = client_for(alice)
+    client = login(alice)
     assert client.get(document_url(document, start=0, end=4)).status_code == 404
     assert client.get("/documents/999999/").status_code == 404
 
 
-def test_document_text_renders_inert(alice, corpus_a, client_for):
+def test_document_text_renders_inert(alice, corpus_a, login):
     text = "Before <script>alert(1)</script> middle <b>bold</b> after"
     document = make_document(corpus_a, text)
     start = text.index("<script>")
     end = text.index(" after")
-    page = client_for(alice).get(document_url(document, start=start, end=end)).content.decode()
+    page = login(alice).get(document_url(document, start=start, end=end)).content.decode()
     assert "<script>alert" not in page and "<b>bold" not in page
     assert (
         '<mark id="cited" tabindex="-1" autofocus>'

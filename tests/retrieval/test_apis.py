@@ -14,16 +14,6 @@ URL = "/api/v1/search"
 CANARY_QUERY = f"{CANARY} protocol records myocardial infarction aspirin dose"
 
 
-@pytest.fixture
-def login(db):
-    def client_for(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return client_for
-
-
 def search(client: Client, **body):
     return client.post(URL, body, content_type="application/json")
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +8,7 @@ from apps.assistant import answer_evaluation
 from apps.assistant.generators import BACKENDS
 from apps.assistant.generators.base import GeneratorError
 from apps.retrieval.evaluation import EvaluationError
+from apps.retrieval.evaluation_report import write_json
 
 ROWS = (
     ("answer rate", "answer_rate"),
@@ -56,10 +56,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.write_report(report)
         if json_out is not None:
-            try:
-                json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise CommandError(f"cannot write {json_out}: {exc}") from None
+            write_json(json_out, report)
             self.stdout.write(f"Wrote {json_out}")
 
     def write_report(self, report: dict) -> None:

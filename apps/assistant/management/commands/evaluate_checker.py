@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.assistant import checker_evaluation
 from apps.assistant.checker_examples import labelled_examples
 from apps.retrieval.evaluation import EvaluationError
+from apps.retrieval.evaluation_report import write_json
 
 SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 DEFAULT_SETS = ("obliqa", "cuad", "medquad", "scotus", "pubmedqa")
@@ -58,10 +58,7 @@ class Command(BaseCommand):
         report = checker_evaluation.report(examples)
         self.write_report(report)
         if json_out is not None:
-            try:
-                json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise CommandError(f"cannot write {json_out}: {exc}") from None
+            write_json(json_out, report)
             self.stdout.write(f"Wrote {json_out}")
 
     def write_report(self, report: dict) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.write_report(report)
         if json_out is not None:
-            write_json(json_out, report)
+            evaluation_report.write_json(json_out, evaluation_report.report_json(report))
             self.stdout.write(f"Wrote {json_out}")
 
     def write_report(self, report: evaluation.Report) -> None:
@@ -63,12 +62,3 @@ class Command(BaseCommand):
                 f"the corpus, e.g. {', '.join(report.missing_gold_documents[:3])}"
             )
         self.stdout.write(evaluation_report.format_table(report))
-
-
-def write_json(path: Path, report: evaluation.Report) -> None:
-    try:
-        path.write_text(
-            json.dumps(evaluation_report.report_json(report), indent=1) + "\n", encoding="utf-8"
-        )
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc}") from None
