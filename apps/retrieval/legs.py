@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Max
+from django.db.models import Max, Value
 from pgvector.django import CosineDistance
 
 from apps.corpora.models import Chunk, DocumentStatus
@@ -28,30 +29,52 @@ def current_chunks(corpus_ids: Sequence[int], filters: Filters):
     )
 
 
-def vector_leg(vector: np.ndarray, corpus_ids: Sequence[int], filters: Filters, k: int) -> Ranking:
-    """Nearest chunks by cosine similarity, in one query that applies access and filters."""
-    rows = (
+def vector_leg(
+    vectors: np.ndarray, corpus_ids: Sequence[int], filters: Filters, k: int
+) -> list[Ranking]:
+    """Nearest chunks by cosine similarity for each query vector, best first: one ranking per
+    vector, all from one statement whose per-vector branches apply access and filters."""
+    branches = [
         current_chunks(corpus_ids, filters)
-        .annotate(distance=CosineDistance("embedding", vector))
+        .annotate(vector_number=Value(number), distance=CosineDistance("embedding", vector))
         .order_by("distance")
-        .values_list("id", "distance")[:k]
-    )
-    return [(chunk_id, 1.0 - distance) for chunk_id, distance in rows]
+        .values_list("vector_number", "id", "distance")[:k]
+        for number, vector in enumerate(vectors)
+    ]
+    rankings: list[Ranking] = [[] for _ in branches]
+    for number, chunk_id, distance in branches[0].union(*branches[1:], all=True):
+        rankings[number].append((chunk_id, 1.0 - distance))
+    # SQL does not promise that UNION ALL keeps each branch's order; a stable sort restores it
+    # without reordering ties.
+    for ranking in rankings:
+        ranking.sort(key=lambda hit: -hit[1])
+    return rankings
 
 
-def bm25_leg(query: str, corpus_ids: Sequence[int], filters: Filters, k: int) -> Ranking:
-    """Best BM25 chunks over the readable corpora's current indexes."""
-    terms = analyse(query)
-    indexes = current_indexes(corpus_ids)
-    if not terms or not indexes:
-        return []
-    allowed = (
-        None
-        if filters.is_empty
-        else set(current_chunks(corpus_ids, filters).values_list("id", flat=True))
-    )
-    hits = [hit for index in indexes for hit in index.search(terms, k, allowed)]
-    return sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k]
+@dataclass(frozen=True)
+class Bm25Leg:
+    """The readable corpora's current BM25 indexes and the chunk ids the filters allow (None:
+    all). Ranking needs no database, so it can run on another thread."""
+
+    indexes: list[Bm25Index]
+    allowed: set[int] | None
+
+    @classmethod
+    def load(cls, corpus_ids: Sequence[int], filters: Filters) -> Bm25Leg:
+        indexes = current_indexes(corpus_ids)
+        if not indexes or filters.is_empty:
+            return cls(indexes, None)
+        return cls(indexes, set(current_chunks(corpus_ids, filters).values_list("id", flat=True)))
+
+    def rank(self, queries: Sequence[str], k: int) -> list[Ranking]:
+        """Best BM25 chunks for each query, best first: one ranking per query."""
+        return [self.best(analyse(query), k) for query in queries]
+
+    def best(self, terms: list[str], k: int) -> Ranking:
+        if not terms:
+            return []
+        hits = [hit for index in self.indexes for hit in index.search(terms, k, self.allowed)]
+        return sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k]
 
 
 def current_indexes(corpus_ids: Sequence[int]) -> list[Bm25Index]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from apps.corpora.embedding import get_embedder
 from apps.corpora.models import Corpus
 from apps.retrieval import fusion
 from apps.retrieval.filters import Filters
-from apps.retrieval.legs import Ranking, bm25_leg, current_chunks, vector_leg
+from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
 from apps.retrieval.rerank import rerank
 from apps.retrieval.rewrite import QueryVariant, VariantProvider, rewrite
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 200
 LEGS = ("vector", "bm25")
+
+_bm25_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
 class RetrievalError(ValueError):
@@ -60,6 +64,24 @@ class Hit:
     fused_score: float
     fused_rank: int
     rerank_score: float | None = None
+
+
+# The Hit fields read from the database, and the chunk columns they come from.
+HIT_COLUMNS = {
+    "chunk_id": "id",
+    "corpus": "corpus__slug",
+    "document_id": "document_id",
+    "document_external_id": "document__external_id",
+    "document_version": "document__version",
+    "citation_label": "document__citation_label",
+    "heading_path": "heading_path",
+    "text": "text",
+    "char_start": "char_start",
+    "char_end": "char_end",
+    "page_start": "page_start",
+    "page_end": "page_end",
+    "content_hash": "content_hash",
+}
 
 
 def retrieve(
@@ -113,19 +135,19 @@ def query_variants(
 def run_legs(
     variants: list[QueryVariant], corpus_ids: list[int], filters: Filters, options: RetrievalOptions
 ) -> dict[str, list[Ranking]]:
-    rankings: dict[str, list[Ranking]] = {leg: [] for leg in options.legs}
-    if "vector" in options.legs:
-        vectors = get_embedder().encode([v.text for v in variants])
-        for vector in vectors:
-            rankings["vector"].append(
-                vector_leg(vector, corpus_ids, filters, options.candidates_per_leg)
-            )
-    if "bm25" in options.legs:
-        for variant in variants:
-            rankings["bm25"].append(
-                bm25_leg(variant.text, corpus_ids, filters, options.candidates_per_leg)
-            )
-    return rankings
+    """Every leg's ranking of every variant. The BM25 leg ranks on a worker thread while this
+    one waits on the vector query; database work stays on this thread."""
+    texts, depth = [v.text for v in variants], options.candidates_per_leg
+    bm25 = Bm25Leg.load(corpus_ids, filters) if "bm25" in options.legs else None
+    vectors = get_embedder().encode(texts) if "vector" in options.legs else None
+    bm25_rankings = _bm25_threads.submit(bm25.rank, texts, depth) if bm25 is not None else None
+    rankings: dict[str, list[Ranking]] = {}
+    if vectors is not None:
+        rankings["vector"] = vector_leg(vectors, corpus_ids, filters, depth)
+    if bm25_rankings is not None:
+        rankings["bm25"] = bm25_rankings.result()
+    # Fusion adds the legs up in this order, so it follows the options.
+    return {leg: rankings[leg] for leg in options.legs}
 
 
 def fuse(
@@ -159,40 +181,29 @@ def hydrate(
     filters: Filters,
     limit: int,
 ) -> list[Hit]:
-    """Hits for the fused candidates, re-checked against the database in the same query:
-    the chunk still exists, its document is the current version, and the asker may read it."""
-    wanted = [chunk_id for chunk_id, _ in fused]
-    rows = {
-        chunk.pk: chunk
-        for chunk in current_chunks(corpus_ids, filters)
-        .filter(pk__in=wanted)
-        .select_related("document", "corpus")
-        .defer("embedding", "index_text", "document__text", "document__metadata")
-    }
+    """The first `limit` fused candidates that pass a re-check against the database: the chunk
+    still exists, its document is the current version, and the asker may read it. Candidates
+    are read as many at a time as hits are missing, so usually in one query."""
     legs = best_leg_scores(leg_rankings)
-    hits = []
-    for chunk_id, score in fused:
-        if chunk_id in rows and len(hits) < limit:
-            hits.append(make_hit(rows[chunk_id], legs[chunk_id], score, len(hits) + 1))
+    hits: list[Hit] = []
+    candidates = iter(fused)
+    while batch := list(itertools.islice(candidates, limit - len(hits))):
+        rows = (
+            current_chunks(corpus_ids, filters)
+            .filter(pk__in=[chunk_id for chunk_id, _ in batch])
+            .order_by()
+            .values_list(*HIT_COLUMNS.values())
+        )
+        found = {row[0]: dict(zip(HIT_COLUMNS, row, strict=True)) for row in rows}
+        for chunk_id, score in batch:
+            if chunk_id in found:
+                hits.append(make_hit(found[chunk_id], legs[chunk_id], score, len(hits) + 1))
     return hits
 
 
-def make_hit(chunk, legs: dict[str, LegScore], score: float, rank: int) -> Hit:
-    document = chunk.document
+def make_hit(columns: dict, legs: dict[str, LegScore], score: float, rank: int) -> Hit:
     return Hit(
-        chunk_id=chunk.pk,
-        corpus=chunk.corpus.slug,
-        document_id=document.pk,
-        document_external_id=document.external_id,
-        document_version=document.version,
-        citation_label=document.citation_label,
-        heading_path=tuple(chunk.heading_path),
-        text=chunk.text,
-        char_start=chunk.char_start,
-        char_end=chunk.char_end,
-        page_start=chunk.page_start,
-        page_end=chunk.page_end,
-        content_hash=chunk.content_hash,
+        **columns | {"heading_path": tuple(columns["heading_path"])},
         legs=legs,
         fused_score=score,
         fused_rank=rank,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from pgvector.django import CosineDistance
 
+from apps.retrieval.legs import current_chunks
 from tests.corpora.conftest import ingest
 
 CANARY = "zebracanary"
@@ -49,3 +51,14 @@ def corpora(corpus_a, corpus_b, tmp_path):
     ingest(corpus_a, a)
     ingest(corpus_b, b)
     return corpus_a, corpus_b
+
+
+def nearest(vector, corpus_ids, filters, k):
+    """The vector leg's ranking for one vector, by a query of its own."""
+    rows = (
+        current_chunks(corpus_ids, filters)
+        .annotate(distance=CosineDistance("embedding", vector))
+        .order_by("distance")
+        .values_list("id", "distance")[:k]
+    )
+    return [(chunk_id, 1.0 - distance) for chunk_id, distance in rows]

@@ -161,7 +161,8 @@ def test_readers_keep_the_ready_generation_while_the_next_one_builds(corpora, mo
     assert seen_while_building == {"status": Bm25IndexStatus.BUILDING, "chunks": first}
     assert row.generation == 2 and row.status == Bm25IndexStatus.READY
     assert current_chunk_ids(corpus) == first | {late.pk}
-    assert legs.bm25_leg("late guidance", [corpus.pk], Filters(), 5)[0][0] == late.pk
+    (ranking,) = legs.Bm25Leg.load([corpus.pk], Filters()).rank(["late guidance"], 5)
+    assert ranking[0][0] == late.pk
 
 
 def test_only_the_two_newest_ready_generations_are_kept(corpora):

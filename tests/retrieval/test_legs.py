@@ -11,6 +11,7 @@ from apps.corpora import services
 from apps.corpora.models import Chunk, Corpus, Document
 from apps.retrieval.filters import Filters
 from apps.retrieval.legs import vector_leg
+from tests.retrieval.conftest import nearest
 
 CHUNKS = 10_000
 SMALL_SHARE = 0.01
@@ -85,7 +86,8 @@ def synthetic(django_db_setup, django_db_blocker):
 def test_a_one_percent_corpus_gets_its_true_nearest_chunks(db, synthetic):
     recalls = []
     for query in unit_vectors(np.random.default_rng(1), 20):
-        found = {chunk_id for chunk_id, _ in vector_leg(query, [synthetic.small.pk], Filters(), K)}
+        (ranking,) = vector_leg([query], [synthetic.small.pk], Filters(), K)
+        found = {chunk_id for chunk_id, _ in ranking}
 
         assert len(found) == K
         recalls.append(len(found & synthetic.exact_nearest_in_small(query)) / K)
@@ -101,7 +103,7 @@ def test_the_hnsw_path_still_fills_k_for_a_one_percent_corpus(db, synthetic):
     small_ids = set(synthetic.chunk_ids[synthetic.in_small].tolist())
     for query in unit_vectors(np.random.default_rng(2), 5):
         with CaptureQueriesContext(connection) as captured:
-            hits = vector_leg(query, [synthetic.small.pk], Filters(), K)
+            (hits,) = vector_leg([query], [synthetic.small.pk], Filters(), K)
 
         assert len(hits) == K and {chunk_id for chunk_id, _ in hits} <= small_ids
         assert "Index Scan using chunk_embedding_hnsw" in explain(captured)
@@ -110,10 +112,29 @@ def test_the_hnsw_path_still_fills_k_for_a_one_percent_corpus(db, synthetic):
 def test_the_unfiltered_vector_leg_scans_the_hnsw_index(db, synthetic):
     corpus_ids = [synthetic.big.pk, synthetic.small.pk]
     with CaptureQueriesContext(connection) as captured:
-        vector_leg(synthetic.vectors[0], corpus_ids, Filters(), K)
+        vector_leg(synthetic.vectors[:1], corpus_ids, Filters(), K)
 
     plan = explain(captured)
     assert "Index Scan using chunk_embedding_hnsw" in plan, plan
+
+
+@pytest.mark.parametrize("corpora", [("small",), ("big", "small")])
+def test_one_statement_ranks_each_vector_as_a_query_of_its_own(db, synthetic, corpora):
+    corpus_ids = [getattr(synthetic, name).pk for name in corpora]
+    queries = unit_vectors(np.random.default_rng(3), 4)
+    with CaptureQueriesContext(connection) as captured:
+        rankings = vector_leg(queries, corpus_ids, Filters(), K)
+
+    assert len(captured) == 1
+    assert rankings == [nearest(query, corpus_ids, Filters(), K) for query in queries]
+
+
+def test_every_vector_of_the_statement_scans_the_hnsw_index(db, synthetic):
+    corpus_ids = [synthetic.big.pk, synthetic.small.pk]
+    with CaptureQueriesContext(connection) as captured:
+        vector_leg(synthetic.vectors[:3], corpus_ids, Filters(), K)
+
+    assert explain(captured).count("Index Scan using chunk_embedding_hnsw") == 3
 
 
 def explain(captured: CaptureQueriesContext) -> str:
