@@ -63,6 +63,14 @@ def test_a_rule_that_introduces_a_list_carries_its_items(alice, corpus_a, corpor
     ]
 
 
+def test_a_lead_in_whose_list_is_cut_off_is_not_a_statement(alice, corpus_a, corpora):
+    [hit] = retrieve("customer due diligence", [corpus_a], k=1)
+    text = "1.2.1 Where records are kept abroad, a Relevant Person must:"
+    source = build("q", [hit]).sources[0]
+    source = type(source)(source.number, type(hit)(**{**hit.__dict__, "text": text}))
+    assert list(statement_units(source)) == []
+
+
 def test_it_never_quotes_a_planted_instruction(alice, corpus_a, corpora, tmp_path):
     from tests.corpora.conftest import ingest
 

@@ -115,7 +115,7 @@ def statement_units(source: Source) -> Iterator[str]:
         if unit.endswith(":"):
             while index < len(parts) and is_list_item(parts[index]):
                 unit, index = f"{unit} {parts[index]}", index + 1
-        if is_sentence(unit):
+        if is_sentence(unit) and not unit.endswith(":"):  # a lead-in without its list says nothing
             yield unit
 
 
