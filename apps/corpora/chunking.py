@@ -71,7 +71,7 @@ def chunk_document(
     layout = Layout(text, norm, _token_starts(norm.text, tokenizer), page_furniture(text, headers))
     blocks = parse_blocks(layout)
     prefixes = _prefixes(title, {block.path for block in blocks}, tokenizer, settings)
-    packer = _Packer(layout, blocks, prefixes, settings)
+    packer = _Packer(layout, blocks, prefixes, settings, title)
     verified = _verified(packer.pieces(), packer, tokenizer, settings.max_tokens)
     return [_draft(ordinal, *item, layout) for ordinal, item in enumerate(verified)]
 
@@ -168,23 +168,35 @@ class _Packer:
         blocks: list[Block],
         prefixes: dict[tuple[str, ...], tuple[str, int]],
         settings: ChunkingSettings,
+        title: str,
     ) -> None:
         self.layout, self.blocks, self.prefixes, self.settings = layout, blocks, prefixes, settings
         self.bounds = [block.first_token for block in blocks] + [len(layout.token_starts)]
+        self.title_key = _line_key(title)
 
     def pieces(self) -> list[_Piece]:
         packs: list[_Pack] = []
         for index, block in enumerate(self.blocks):
+            is_body = self._is_body(index, block)
             if packs and self._joins(packs[-1], index, block):
                 packs[-1].last = index
                 if not packs[-1].has_body:
                     packs[-1].path = block.path
-                packs[-1].has_body |= block.kind != HEADING
+                packs[-1].has_body |= is_body
             else:
-                packs.append(_Pack(index, index, block.path, block.kind != HEADING))
+                packs.append(_Pack(index, index, block.path, is_body))
         spans = [(self.bounds[p.first], self.bounds[p.last + 1], p.path) for p in packs]
         spans = [span for span in spans if span[0] < span[1]]
         return [piece for span in spans or [(0, 0, ())] for piece in self._fit(*span)]
+
+    def _is_body(self, index: int, block: Block) -> bool:
+        """Headings are not body, and neither is a line that repeats the document title: as a
+        chunk of its own it would match every question naming the topic and outrank the section
+        that answers it, so it rides with what follows, as a heading does."""
+        if block.kind == HEADING:
+            return False
+        text = self.layout.body(self.bounds[index], self.bounds[index + 1])
+        return _line_key(text) != self.title_key
 
     def _joins(self, pack: _Pack, index: int, block: Block) -> bool:
         target, limit = self.settings.target_tokens, self.settings.max_tokens
@@ -247,6 +259,10 @@ class _Packer:
         if piece.prefixed:
             return [_Piece(piece.first_token, piece.end_token, piece.path, prefixed=False)]
         raise ValueError(f"word piece {piece.first_token} cannot fit the token limit")
+
+
+def _line_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _verified(

@@ -98,6 +98,20 @@ def test_a_medquad_symptoms_section_starts_its_own_chunk(tokenizer):
     assert symptoms.index_text.startswith(f"{document['title']} — Symptoms\nSymptoms ")
 
 
+def test_a_title_line_rides_with_the_first_section_instead_of_being_a_chunk_alone(tokenizer):
+    # A chunk holding only the title would match every question that names the topic, and
+    # outrank the section that answers it.
+    document, match = shared_document("medquad", r"^([^\n]+)\n\n(Overview)\n\S")
+    assert match.group(1) == document["title"]
+    chunks = chunks_of(document, tokenizer)
+
+    first = chunks[0]
+
+    assert first.char_start == 0 and first.char_end > match.end(2)
+    assert first.heading_path == ("Overview",)
+    assert first.index_text.startswith(f"{document['title']} — Overview\n{document['title']}")
+
+
 def test_an_obliqa_rule_chunk_carries_its_rule_number_context(tokenizer):
     document, match = shared_document("obliqa", r"\n\n((\d+)\.(\d+)\.\d+)\n\n\1\.\(1\) ")
     rule, chapter, section = match.group(1), match.group(2), match.group(3)
