@@ -167,14 +167,14 @@ def baseline_rows(corpus, queries: list[str]) -> list[tuple[str, str]]:
 
     from apps.corpora.models import Chunk
     from apps.retrieval.legs import current_indexes
-    from apps.retrieval.tokenize import analyse
+    from apps.retrieval.tokenize import index_terms
 
     texts = Chunk.objects.filter(corpus=corpus).order_by("id").values_list("index_text", flat=True)
     started = time.perf_counter()
-    oracle = BM25Okapi([analyse(t) or ["\x00"] for t in texts])
+    oracle = BM25Okapi([index_terms(t) or ["\x00"] for t in texts])
     oracle_build = time.perf_counter() - started
     (index,) = current_indexes([corpus.pk])
-    terms = [analyse(q) for q in queries]
+    terms = [index_terms(q) for q in queries]
     started = time.perf_counter()
     for query_terms in terms:
         index.search(query_terms, 50)

@@ -11,13 +11,13 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from apps.retrieval.tokenize import analyse
+from apps.retrieval.tokenize import index_terms
 
 CHUNK_IDS_FILE = "chunk_ids.npy"
 
 
 class Bm25Index:
-    """BM25 scores for a fixed set of chunks, searchable by analysed query terms."""
+    """BM25 scores for a fixed set of chunks, searchable by tokenize.index_terms of a query."""
 
     def __init__(self, retriever: bm25s.BM25, chunk_ids: np.ndarray) -> None:
         self.retriever = retriever
@@ -28,7 +28,7 @@ class Bm25Index:
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str]) -> Bm25Index:
         retriever = bm25s.BM25(method="lucene", k1=1.2, b=0.75)
         # bm25s needs at least one term per document; an empty chunk gets a term nobody asks for.
-        retriever.index([analyse(text) or ["\x00"] for text in texts], show_progress=False)
+        retriever.index([index_terms(text) or ["\x00"] for text in texts], show_progress=False)
         return cls(retriever, np.asarray(chunk_ids, dtype=np.int64))
 
     def search(

@@ -15,7 +15,7 @@ from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25Index as Bm25IndexRow
 from apps.retrieval.models import Bm25IndexStatus
-from apps.retrieval.tokenize import analyse
+from apps.retrieval.tokenize import index_terms
 
 Ranking = list[tuple[int, float]]
 
@@ -68,7 +68,7 @@ class Bm25Leg:
 
     def rank(self, queries: Sequence[str], k: int) -> list[Ranking]:
         """Best BM25 chunks for each query, best first: one ranking per query."""
-        return [self.best(analyse(query), k) for query in queries]
+        return [self.best(index_terms(query), k) for query in queries]
 
     def best(self, terms: list[str], k: int) -> Ranking:
         if not terms:

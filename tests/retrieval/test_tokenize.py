@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.retrieval.tokenize import STOPWORDS, analyse
+from apps.retrieval.tokenize import STOPWORDS, analyse, index_terms
 
 
 @pytest.mark.parametrize(
@@ -155,3 +155,14 @@ def test_obliqa_rule_numbers_are_terms_of_their_gold_rules(shared_data):
                     assert span["ref"].replace(".(", "(") in analyse(rule_text)
                     checked += 1
     assert checked > 10
+
+
+def test_the_index_holds_each_term_and_each_pair_of_neighbouring_terms():
+    terms = analyse("Early amortisation of the securitisation")
+
+    assert index_terms("Early amortisation of the securitisation") == [
+        *terms,
+        f"{terms[0]} {terms[1]}",
+        f"{terms[1]} {terms[2]}",
+    ]
+    assert index_terms("risk") == analyse("risk") and index_terms("") == []

@@ -22,7 +22,7 @@ from apps.retrieval.search import (
     query_variants,
     retrieve,
 )
-from apps.retrieval.tokenize import analyse
+from apps.retrieval.tokenize import index_terms
 from tests.corpora.conftest import ingest
 from tests.retrieval.conftest import nearest
 
@@ -43,7 +43,7 @@ class FixedVariants:
 
 
 def best_bm25(text, corpus_ids, filters, k):
-    terms = analyse(text)
+    terms = index_terms(text)
     indexes = current_indexes(corpus_ids)
     if not terms or not indexes:
         return []
