@@ -10,6 +10,7 @@ from django.conf import settings
 
 from apps.assistant import citations, prompts
 from apps.assistant.answer_format import parse_draft, statements_in_prefix
+from apps.assistant.clause_cues import search_query
 from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
 from apps.assistant.models import Answer, AnswerStatus
 from apps.assistant.presenters import (
@@ -91,7 +92,9 @@ class Answering:
     def retrieve(self) -> Iterator[Event]:
         yield "stage", {"stage": "retrieving"}
         since = time.perf_counter()
-        hits = retrieve(self.question, self.searched, self.filters, k=settings.ANSWER_SOURCES)
+        hits = retrieve(
+            search_query(self.question), self.searched, self.filters, k=settings.ANSWER_SOURCES
+        )
         self.clock.add("retrieve", since)
         self.prompt = prompts.build(self.question, hits)
         self.hits = [hit_record(source) for source in self.prompt.sources]

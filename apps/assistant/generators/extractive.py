@@ -6,6 +6,11 @@ sentences of the retrieved passages, terms from the BM25 analyser), discounted b
 retrieval rank. A sentence that ends in a colon brings the list items after it, so that a rule's
 "must provide the following:" carries what follows. The cut-offs were tuned with
 `manage.py evaluate_answers` on half of the obliqa and cuad dev questions.
+
+A known contract question (apps.assistant.clause_cues: "The date of the contract", "Which
+state/country's law governs the interpretation of the contract?") is answered differently,
+since its clause rarely shares words with it: sentences are scored by the clause vocabulary
+learned for that question, and it is answered only when one reaches the learned threshold.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from apps.assistant.clause_cues import OPENING, OPENING_CHARS, STATEMENTS, ClauseCues, cues_for
 from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
 from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Prompt, Source
 from apps.assistant.sentences import sentence_spans
-from apps.retrieval.tokenize import analyse
+from apps.retrieval.tokenize import analyse, index_terms
 
 MIN_SCORE = 0.22  # below it, no sentence answers the question
 RELATIVE_SCORE = 0.4  # later statements must score at least this share of the best one
@@ -64,6 +70,9 @@ class ExtractiveGenerator(Generator):
 
 def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
     """The statements to make, best first, and the question terms no passage mentions."""
+    cues = cues_for(prompt.question)
+    if cues is not None:
+        return choose_clauses(prompt, cues), []
     question_terms = set(analyse(prompt.question))
     units = [(source, text) for source in prompt.sources for text in statement_units(source)]
     unit_terms = [set(analyse(text)) for _, text in units]
@@ -102,6 +111,36 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
         if all(candidate.source != c.source and candidate.text != c.text for c in chosen):
             chosen.append(candidate)
     return chosen, missing
+
+
+def choose_clauses(prompt: Prompt, cues: ClauseCues) -> list[Candidate]:
+    """For a known contract question: the sentences that read most like its clause (by the
+    learned cue weights), the best of each passage, when they reach the learned threshold."""
+    if cues.threshold is None:
+        return []
+    candidates = sorted(
+        (
+            clause_candidate(cues, source, text)
+            for source in prompt.sources
+            for text in statement_units(source)
+        ),
+        key=lambda c: (-c.score, c.source),
+    )
+    chosen: list[Candidate] = []
+    for candidate in candidates:
+        if candidate.score < cues.threshold or len(chosen) == STATEMENTS:
+            break
+        if all(candidate.source != c.source and candidate.text != c.text for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def clause_candidate(cues: ClauseCues, source: Source, text: str) -> Candidate:
+    """A sentence scored by the cue weights; a passage in the document's opening lends its
+    sentences the OPENING pseudo-term, as sentences there have it when the cues are learned."""
+    opening = [OPENING] if source.hit.char_start < OPENING_CHARS else []
+    terms = set(index_terms(text) + opening)
+    return Candidate(source.number, text, cues.score(terms), len(terms & cues.weights.keys()))
 
 
 def statement_units(source: Source) -> Iterator[str]:
