@@ -21,7 +21,10 @@ lawyers and clinicians search for verbatim stays one term:
   hyphenated words split into their parts ("anti-money" -> "anti", "money");
 - words with digits are lowercased but never stemmed: "BRCA1" -> "brca1", "HbA1c" -> "hba1c";
   grouped numbers lose their commas: "1,000,000" -> "1000000";
-- capitalised abbreviations go through the ordinary path: "AML" -> "aml", "PEPs" -> "pep".
+- capitalised abbreviations go through the ordinary path: "AML" -> "aml", "PEPs" -> "pep";
+- the irregular past forms of verbs that rulings are reported with, which no stemmer joins to
+  their base, are read as the base: "Held:" -> "hold", as "holding" and "holds" stem, so
+  "What did the Court hold in ..." meets an opinion's "Held:" paragraph.
 
 Text is folded first: compatibility decomposition (ligatures, full-width forms, accents),
 soft hyphens, zero-width and bidi marks removed, apostrophes and curly quotes ignored
@@ -54,6 +57,14 @@ _STOPWORD_LIST = """
     with wont would wouldnt you youd youll your youre yours yourself yourselves youve s t
 """
 STOPWORDS = frozenset(_STOPWORD_LIST.split())
+IRREGULAR_PAST = {
+    "held": "hold",
+    "found": "find",
+    "sought": "seek",
+    "brought": "bring",
+    "struck": "strike",
+    "overrode": "override",
+}
 
 _HYPHEN_CHARS = "\\-\u2010\u2011"
 _DASH_CHARS = "\u2012\u2013\u2014\u2015\u2212"
@@ -165,7 +176,7 @@ def _plain_term(word: str) -> str:
         return ""
     if not word.isalpha():
         return word
-    stem = _fixed_stem(word)
+    stem = _fixed_stem(IRREGULAR_PAST.get(word, word))
     return "" if stem in STOPWORDS else stem
 
 

@@ -93,6 +93,12 @@ def test_stopwords_go_and_words_are_stemmed():
     assert analyse("What should they do with it?") == []
 
 
+def test_a_ruling_reported_in_the_past_meets_a_question_in_the_present():
+    assert analyse("Held: the statute applies.")[0] == analyse("What did the Court hold?")[-1]
+    assert analyse("The jury found him guilty")[1] == analyse("finding of the jury")[0]
+    assert analyse("holding")[0] == analyse("held")[0] == "hold"
+
+
 def test_stems_are_fixed_points_of_the_stemmer():
     # Snowball alone gives "agreed" -> "agre", and "agre" -> "agr".
     assert analyse("agreed") == analyse("agre") == analyse("agr")
