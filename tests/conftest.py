@@ -13,6 +13,18 @@ def immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def tuned_fusion_file(tmp_path, monkeypatch) -> Path:
+    """Each test starts with no domain tuned, so retrieve() fuses by untuned RRF unless the test
+    records a tuning of its own in this file."""
+    from apps.retrieval import tuned_fusion
+
+    monkeypatch.setattr(tuned_fusion, "FUSION_PATH", tmp_path / "tuned-fusion.json")
+    tuned_fusion.tuned.cache_clear()
+    yield tuned_fusion.FUSION_PATH
+    tuned_fusion.tuned.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from apps.corpora.embedding import get_embedder

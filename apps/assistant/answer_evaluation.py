@@ -29,8 +29,7 @@ from apps.assistant.models import AnswerStatus
 from apps.assistant.services import answer_question
 from apps.corpora.models import Corpus
 from apps.retrieval import evaluation, metrics
-from apps.retrieval.evaluation import Question
-from apps.retrieval.filters import Filters
+from apps.retrieval.evaluation import Question, question_filters
 
 EVALUATION_USER = "answer-evaluation"
 STAGES = ("retrieve", "generate", "check", "first_statement", "total")
@@ -94,12 +93,11 @@ def evaluation_user(corpus: Corpus):
 
 
 def answer_one(user, question: Question, corpus: Corpus, generator) -> AnswerResult:
-    scope = (question.scope_document,) if question.scope_document else ()
     answer = answer_question(
         user=user,
         question=question.text,
         corpora=[corpus.slug],
-        filters=Filters(documents=scope),
+        filters=question_filters(question),
         generator=generator,
     )
     hits = {hit["number"]: hit for hit in answer.hits}

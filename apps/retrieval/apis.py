@@ -9,9 +9,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.retrieval.filters import Filters
-from apps.retrieval.presenters import hit_as_dict
-from apps.retrieval.search import LEGS, MAX_K, RetrievalError, RetrievalOptions, retrieve
+from apps.retrieval.presenters import fusion_as_dict, hit_as_dict
+from apps.retrieval.search import (
+    LEGS,
+    MAX_K,
+    RetrievalError,
+    RetrievalOptions,
+    retrieve,
+    with_fusion,
+)
 from apps.retrieval.selectors import NotReadable, check_documents_readable, searchable_corpora
+from apps.retrieval.tuned_fusion import METHODS
 
 
 class StrictKeys:
@@ -62,14 +70,19 @@ class SearchApi(APIView):
         legs = serializers.ListField(
             child=serializers.ChoiceField(choices=LEGS), default=LEGS, allow_empty=False
         )
-        fusion = serializers.ChoiceField(choices=["rrf", "weighted"], default="rrf")
-        # A leg left out keeps its default weight of 1.
-        weights = WeightsSerializer(required=False, default=dict)
+        # Neither fusion nor weights: the fusion tuned for the corpora's domain. A leg left
+        # out of the weights weighs 1.
+        fusion = serializers.ChoiceField(choices=METHODS, required=False)
+        weights = WeightsSerializer(required=False)
 
     class OutputSerializer(serializers.Serializer):
         query = serializers.CharField()
         k = serializers.IntegerField()
+        fusion = serializers.SerializerMethodField()
         hits = serializers.SerializerMethodField()
+
+        def get_fusion(self, result) -> dict:
+            return fusion_as_dict(result["options"])
 
         def get_hits(self, result) -> list[dict]:
             return [hit_as_dict(hit) for hit in result["hits"]]
@@ -85,11 +98,12 @@ class SearchApi(APIView):
             raise NotFound(str(exc)) from None
         options = RetrievalOptions(
             legs=tuple(dict.fromkeys(data["legs"])),
-            fusion=data["fusion"],
-            leg_weights=data["weights"],
+            fusion=data.get("fusion"),
+            leg_weights=data.get("weights"),
         )
+        options = with_fusion(options, corpora)
         try:
             hits = retrieve(data["query"], corpora, data["filters"], data["k"], options)
         except RetrievalError as exc:
             raise ValidationError({"detail": str(exc)}) from None
-        return Response(self.OutputSerializer({**data, "hits": hits}).data)
+        return Response(self.OutputSerializer({**data, "options": options, "hits": hits}).data)

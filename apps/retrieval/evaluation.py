@@ -29,12 +29,15 @@ from apps.retrieval import metrics
 from apps.retrieval import services as retrieval_services
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25IndexStatus
-from apps.retrieval.search import MAX_K, MAX_QUERY_CHARS, RetrievalOptions, retrieve
+from apps.retrieval.search import MAX_K, MAX_QUERY_CHARS, RetrievalOptions, retrieve, with_fusion
 
 CONFIGURATIONS: dict[str, RetrievalOptions] = {
     "vector": RetrievalOptions(legs=("vector",)),
     "bm25": RetrievalOptions(legs=("bm25",)),
-    "hybrid": RetrievalOptions(legs=("vector", "bm25"), fusion="rrf"),
+    # The fusion tuned for the corpus's domain (apps.retrieval.tuned_fusion), and the untuned
+    # baseline it is measured against.
+    "hybrid": RetrievalOptions(legs=("vector", "bm25")),
+    "hybrid-rrf": RetrievalOptions(legs=("vector", "bm25"), fusion="rrf"),
 }
 DOCUMENTS_FILE = "documents.jsonl"
 GROUP_FIELD = "mentions_rule_number"
@@ -88,6 +91,7 @@ class Report:
     questions: int
     skipped_without_gold: list[str]
     missing_gold_documents: list[str]
+    fusions: dict[str, str]  # how each configuration of several legs fuses them
     results: dict[str, list[QuestionResult]]
 
 
@@ -121,6 +125,11 @@ def evaluation_run(
         questions=len(questions),
         skipped_without_gold=[q.id for q in questions if not q.gold],
         missing_gold_documents=_missing_gold_documents(corpus, scored),
+        fusions={
+            name: _fusion(CONFIGURATIONS[name], corpus)
+            for name in configurations
+            if len(CONFIGURATIONS[name].legs) > 1
+        },
         results=results,
     )
 
@@ -344,13 +353,17 @@ def evaluate(
         retrieve(question.text, [corpus], k=k, options=options)
     results = []
     for question in progress_bar(stderr, questions, unit="question", desc=name):
-        filters = Filters(documents=(question.scope_document,) if question.scope_document else ())
         started = time.perf_counter()
-        hits = retrieve(question.text, [corpus], filters, k=k, options=options)
+        hits = retrieve(question.text, [corpus], question_filters(question), k=k, options=options)
         latency_ms = (time.perf_counter() - started) * 1000
         spans = [(h.document_external_id, h.char_start, h.char_end) for h in hits]
         results.append(score(question, spans, k, latency_ms))
     return results
+
+
+def question_filters(question: Question) -> Filters:
+    """A question with a scope document (cuad) searches that document only."""
+    return Filters(documents=(question.scope_document,) if question.scope_document else ())
 
 
 def score(
@@ -375,6 +388,10 @@ def progress_bar(stderr: TextIO | None, iterable: Iterable | None = None, **kwar
     # Off a terminal (CI logs, files), redraw rarely instead of flooding the log.
     interval = 0.1 if stderr is not None and stderr.isatty() else 15
     return tqdm(iterable, file=stderr, disable=stderr is None, mininterval=interval, **kwargs)
+
+
+def _fusion(options: RetrievalOptions, corpus: Corpus) -> str:
+    return with_fusion(options, [corpus]).fusion_choice().describe()
 
 
 def _missing_gold_documents(corpus: Corpus, questions: Sequence[Question]) -> list[str]:

@@ -25,8 +25,8 @@ class Summary:
 
 
 def summaries(report: Report) -> dict[str, dict[str, Summary]]:
-    """Per configuration: all scored questions, then each GROUP_FIELD group when questions
-    carry that field."""
+    """Per configuration: all scored questions, each GROUP_FIELD group when questions carry
+    that field, then the tuning and held-out halves (Question.split) that tuning reports on."""
     return {name: _grouped(rows) for name, rows in report.results.items()}
 
 
@@ -40,6 +40,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "questions": report.questions,
         "skipped_without_gold": report.skipped_without_gold,
         "missing_gold_documents": report.missing_gold_documents,
+        "fusions": report.fusions,
         "summaries": {
             name: {group: asdict(summary) for group, summary in groups.items()}
             for name, groups in summaries(report).items()
@@ -68,6 +69,8 @@ def _grouped(rows: list[QuestionResult]) -> dict[str, Summary]:
         for value in (True, False):
             label = f"{GROUP_FIELD}={str(value).lower()}"
             groups[label] = _summary([row for row in rows if row.question.group is value])
+    for split in ("tune", "held_out"):
+        groups[f"split={split}"] = _summary([row for row in rows if row.question.split == split])
     return groups
 
 

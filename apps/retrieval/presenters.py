@@ -1,10 +1,12 @@
-"""Hits as plain data, in the one shape the search API and the search command both print."""
+"""Hits and the fusion that ranked them as plain data, in the one shape the search API and the
+search command both print."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from apps.retrieval.search import Hit, LegScore
+from apps.retrieval.search import Hit, LegScore, RetrievalOptions
 
 
 def hit_as_dict(hit: Hit) -> dict[str, Any]:
@@ -35,3 +37,8 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
 
 def leg_score_as_dict(score: LegScore | None) -> dict[str, Any] | None:
     return None if score is None else {"score": score.score, "rank": score.rank}
+
+
+def fusion_as_dict(options: RetrievalOptions) -> dict[str, Any]:
+    """The fusion of settled options (search.with_fusion)."""
+    return asdict(options.fusion_choice())

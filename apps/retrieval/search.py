@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from apps.corpora.embedding import get_embedder
 from apps.corpora.models import Corpus
@@ -14,6 +14,7 @@ from apps.retrieval.filters import Filters
 from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
 from apps.retrieval.rerank import rerank
 from apps.retrieval.rewrite import QueryVariant, VariantProvider, rewrite
+from apps.retrieval.tuned_fusion import EQUAL_WEIGHTS, METHODS, FusionChoice, fusion_for
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 200
@@ -29,14 +30,20 @@ class RetrievalError(ValueError):
 @dataclass(frozen=True)
 class RetrievalOptions:
     legs: tuple[str, ...] = LEGS
-    fusion: str = "rrf"
-    leg_weights: dict[str, float] = field(default_factory=lambda: {"vector": 1.0, "bm25": 1.0})
+    # Neither given: the fusion tuned for the corpora's domain (apps.retrieval.tuned_fusion).
+    # Weights alone: reciprocal rank fusion with them. A leg without a weight weighs 1.
+    fusion: str | None = None
+    leg_weights: dict[str, float] | None = None
     rrf_k: int = 60
     candidates_per_leg: int = 50
     rewrite_query: bool = True
     variant_providers: tuple[VariantProvider, ...] = ()
     reranker: str = ""
     rerank_top: int = 50
+
+    def fusion_choice(self) -> FusionChoice:
+        """The fusion of options settled by with_fusion()."""
+        return FusionChoice(self.fusion, self.leg_weights)
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,8 @@ def retrieve(
 ) -> list[Hit]:
     """The best `k` current chunks for `query` among `corpora`, which must be the asker's
     readable corpora (accounts.selectors.readable_corpora), with each leg's score and rank."""
-    filters, options = filters or Filters(), options or RetrievalOptions()
+    filters = filters or Filters()
+    options = with_fusion(options or RetrievalOptions(), corpora)
     check_input(query, k, options)
     corpus_ids = [c.pk for c in corpora]
     if not corpus_ids:
@@ -119,8 +127,17 @@ def check_input(query: str, k: int, options: RetrievalOptions) -> None:
     unknown = set(options.legs) - set(LEGS)
     if unknown or not options.legs:
         raise RetrievalError(f"legs must be some of {', '.join(LEGS)}, got {options.legs}")
-    if options.fusion not in ("rrf", "weighted"):
+    if options.fusion not in METHODS:
         raise RetrievalError(f"fusion must be 'rrf' or 'weighted', got {options.fusion!r}")
+
+
+def with_fusion(options: RetrievalOptions, corpora: Sequence[Corpus]) -> RetrievalOptions:
+    """`options` with its fusion method and every leg's weight settled."""
+    if options.fusion is None and not options.leg_weights:
+        choice = fusion_for({corpus.domain for corpus in corpora})
+    else:
+        choice = FusionChoice(options.fusion or "rrf", EQUAL_WEIGHTS | (options.leg_weights or {}))
+    return replace(options, fusion=choice.method, leg_weights=choice.leg_weights)
 
 
 def query_variants(
@@ -154,7 +171,7 @@ def fuse(
     leg_rankings: dict[str, list[Ranking]], options: RetrievalOptions
 ) -> list[tuple[int, float]]:
     lists = [(leg, ranking) for leg, rankings in leg_rankings.items() for ranking in rankings]
-    weights = [options.leg_weights.get(leg, 1.0) for leg, _ in lists]
+    weights = [options.leg_weights[leg] for leg, _ in lists]
     if options.fusion == "weighted":
         return fusion.weighted_score_fusion([dict(r) for _, r in lists], weights)
     return fusion.reciprocal_rank_fusion(

@@ -29,7 +29,8 @@ def run_build(**options) -> str:
 def test_search_prints_a_table_of_ranked_hits(corpora, alice):
     out = run_search("how long must due diligence records be kept", corpus=["a"], user="alice")
 
-    header, first = out.splitlines()[:2]
+    fusion, header, first = out.splitlines()[:3]
+    assert fusion == "fused by reciprocal rank fusion (vector 1, bm25 1)"
     assert header.split()[:4] == ["rank", "fused", "vector", "bm25"]
     assert re.match(
         r"\s*1\s+0\.\d{4}\s+\d+ 0\.\d{3}\s+\d+ \d+\.\d{3}\s+Anti-Money Laundering Rules", first

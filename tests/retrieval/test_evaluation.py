@@ -155,9 +155,17 @@ def test_the_table_has_a_row_per_configuration_and_group(db, questions_file):
     rows = [line.split() for line in out.splitlines()]
     header = next(row for row in rows if row[:2] == ["configuration", "group"])
     assert header[2:] == ["recall@10", "MAP@10", "nDCG@10", "MRR", "n", "ms/query"]
-    labels = [row[:2] for row in rows if row and row[0] in ("vector", "bm25", "hybrid")]
-    groups = ["all", "mentions_rule_number=true", "mentions_rule_number=false"]
-    assert labels == [[name, group] for name in ("vector", "bm25", "hybrid") for group in groups]
+    names = ("vector", "bm25", "hybrid", "hybrid-rrf")
+    labels = [row[:2] for row in rows if row and row[0] in names]
+    groups = [
+        "all",
+        "mentions_rule_number=true",
+        "mentions_rule_number=false",
+        "split=tune",
+        "split=held_out",
+    ]
+    assert labels == [[name, group] for name in names for group in groups]
+    assert "hybrid: reciprocal rank fusion (vector 1, bm25 1)" in out
     assert "100%" in err
 
 
@@ -167,7 +175,8 @@ def test_the_json_holds_every_number_and_each_questions_hits(db, questions_file,
     assert report["corpus"] == SET and report["k"] == 5 and report["questions"] == 5
     assert report["skipped_without_gold"] == ["q-abstain"]
     assert report["missing_gold_documents"] == []
-    assert set(report["summaries"]) == {"vector", "bm25", "hybrid"}
+    assert set(report["summaries"]) == {"vector", "bm25", "hybrid", "hybrid-rrf"}
+    assert set(report["fusions"]) == {"hybrid", "hybrid-rrf"}
     for groups in report["summaries"].values():
         assert set(groups["all"]) == {"recall", "map", "ndcg", "mrr", "questions", "latency_ms"}
         assert groups["all"]["latency_ms"] > 0

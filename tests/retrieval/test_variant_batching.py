@@ -21,6 +21,7 @@ from apps.retrieval.search import (
     fuse,
     query_variants,
     retrieve,
+    with_fusion,
 )
 from apps.retrieval.tokenize import index_terms
 from tests.corpora.conftest import ingest
@@ -69,7 +70,7 @@ def retrieve_variant_by_variant(query, corpora, filters, k, options):
     legs = best_leg_scores(rankings)
     chunks = current_chunks(corpus_ids, filters).select_related("document", "corpus")
     hits = []
-    for chunk_id, score in fuse(rankings, options):
+    for chunk_id, score in fuse(rankings, with_fusion(options, corpora)):
         chunk = chunks.filter(pk=chunk_id).first()
         if chunk and len(hits) < k:
             hits.append(hit(chunk, legs[chunk_id], score, len(hits) + 1))

@@ -61,4 +61,6 @@ class Command(BaseCommand):
                 f"warning: {len(report.missing_gold_documents)} gold document(s) are not in "
                 f"the corpus, e.g. {', '.join(report.missing_gold_documents[:3])}"
             )
+        for name, fusion in report.fusions.items():
+            self.stdout.write(f"{name}: {fusion}")
         self.stdout.write(evaluation_report.format_table(report))

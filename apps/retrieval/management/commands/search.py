@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.corpora.management.commands.ingest import corpus_or_error
 from apps.corpora.models import Corpus
-from apps.retrieval.presenters import hit_as_dict
-from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, retrieve
+from apps.retrieval.presenters import fusion_as_dict, hit_as_dict
+from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, retrieve, with_fusion
 from apps.retrieval.selectors import NotReadable, searchable_corpora
 
 EXCERPT_CHARS = 100
@@ -41,15 +41,25 @@ class Command(BaseCommand):
         searcher = user_or_error(user)
         corpora = corpora_or_error(searcher, corpus)
         chosen_legs = tuple(leg.strip() for leg in legs.split(",") if leg.strip())
+        options = with_fusion(RetrievalOptions(legs=chosen_legs), corpora)
         try:
-            hits = retrieve(query, corpora, k=k, options=RetrievalOptions(legs=chosen_legs))
+            hits = retrieve(query, corpora, k=k, options=options)
         except RetrievalError as exc:
             raise CommandError(str(exc)) from None
-        result = {"query": query, "k": k, "hits": [hit_as_dict(hit) for hit in hits]}
+        result = {
+            "query": query,
+            "k": k,
+            "fusion": fusion_as_dict(options),
+            "hits": [hit_as_dict(hit) for hit in hits],
+        }
         if as_json:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+        elif not hits:
+            self.stdout.write("no hits")
         else:
-            self.stdout.write(table(result["hits"]) if hits else "no hits")
+            if len(options.legs) > 1:
+                self.stdout.write(f"fused by {options.fusion_choice().describe()}")
+            self.stdout.write(table(result["hits"]))
 
 
 def user_or_error(username: str):
