@@ -7,13 +7,15 @@ import sys
 import pytest
 from django.conf import settings
 
+from config.embedded_postgres.base import SERVER_SETTINGS
+
 CONNECT_AND_REPORT = """
 import django
 django.setup()
 from django.db import connection
 with connection.cursor() as cursor:
-    cursor.execute("SELECT pg_postmaster_start_time(), current_setting('data_directory')")
-    print(cursor.fetchone()[1])
+    cursor.execute("SELECT current_setting('data_directory'), current_setting('shared_buffers')")
+    print(*cursor.fetchone())
 """
 
 
@@ -34,9 +36,15 @@ def test_the_embedded_server_starts_on_demand_under_var_and_stops_with_its_last_
     first = run_app_process(tmp_path)
 
     assert first.returncode == 0, first.stderr[-2000:]
-    assert first.stdout.strip() == str(tmp_path / "pgdata")
+    data_directory, cache = first.stdout.split()
+    assert data_directory == str(tmp_path / "pgdata")
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists(), "the server was left running"
 
     second = run_app_process(tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+    # The settings are added once the directory exists, and read from the next start on.
+    assert (cache, second.stdout.split()[1]) == ("128MB", SERVER_SETTINGS["shared_buffers"])
+    third = run_app_process(tmp_path)
+    assert third.stdout.split()[1] == SERVER_SETTINGS["shared_buffers"]
+    assert (tmp_path / "pgdata" / "postgresql.conf").read_text().count("shared_buffers = '") == 1

@@ -7,6 +7,24 @@ from urllib.parse import parse_qs, urlparse
 
 from django.db.backends.postgresql import base
 
+# What the embedded server runs with beyond PostgreSQL's defaults: a cache big enough for the
+# HNSW index of a few hundred thousand chunks, which otherwise is read page by page from the
+# operating system's cache (at 100,000 chunks, p50 / p95 of a vector query 9.3 / 22.6 ms with
+# the default 128MB, 5.2 / 15.2 ms with this).
+SERVER_SETTINGS = {"shared_buffers": "1GB"}
+SETTINGS_MARKER = "# Settings of the compliance-qa embedded server"
+
+
+def configure(data_dir: Path) -> None:
+    """Add SERVER_SETTINGS to an initialised data directory's postgresql.conf, once. PostgreSQL
+    reads them when it starts: a new directory gets them from its second start on."""
+    conf = data_dir / "postgresql.conf"
+    if not conf.exists() or SETTINGS_MARKER in conf.read_text(encoding="utf-8"):
+        return
+    lines = "".join(f"{name} = '{value}'\n" for name, value in SERVER_SETTINGS.items())
+    with conf.open("a", encoding="utf-8") as settings_file:
+        settings_file.write(f"\n{SETTINGS_MARKER}\n{lines}")
+
 
 @functools.cache
 def embedded_server_socket_dir(data_dir: str) -> str:
@@ -18,6 +36,7 @@ def embedded_server_socket_dir(data_dir: str) -> str:
         import pgserver
 
         Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        configure(Path(data_dir))
         server = pgserver.get_server(data_dir, cleanup_mode="stop")
     return parse_qs(urlparse(server.get_uri()).query)["host"][0]
 
