@@ -50,6 +50,9 @@ class QuestionSet:
     corpus: Corpus
     ranked: list[Ranked]
 
+    def count(self, split: str) -> int:
+        return sum(item.question.split == split for item in self.ranked)
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -77,7 +80,10 @@ class Tuning:
         """What fusion.json records beside the choice: what it was tuned on and how it and the
         untuned baseline scored."""
         return {
-            "tuned_on": [f"{s.name} ({len(s.ranked)} questions)" for s in self.sets],
+            "tuned_on": [
+                f"{s.name} ({s.count('tune')} questions; {s.count('held_out')} held out)"
+                for s in self.sets
+            ],
             f"ndcg@{self.k}": rounded(self.chosen.ndcg),
             f"untuned_ndcg@{self.k}": rounded(self.baseline.ndcg),
         }

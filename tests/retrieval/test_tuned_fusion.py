@@ -114,7 +114,7 @@ def test_tuning_scores_fusions_as_the_evaluation_does_and_records_its_choice(
     assert "reciprocal rank fusion (vector 1, bm25 1)" in out
     assert "Chosen for regulatory: " in out and f"Wrote {tuned_fusion_file}" in out
     entry = json.loads(tuned_fusion_file.read_text())["domains"]["regulatory"]
-    assert entry["tuned_on"] == ["rulesets (4 questions)"]
+    assert entry["tuned_on"] == ["rulesets (1 questions; 3 held out)"]
     assert entry["ndcg@10"]["tune"] >= entry["untuned_ndcg@10"]["tune"]
     # The untuned row is what evaluate_retrieval measures for hybrid-rrf, split for split;
     # the tuned one is what it now measures for hybrid.
