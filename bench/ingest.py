@@ -1,9 +1,10 @@
-"""Ingestion throughput against the embedding model alone.
+"""Ingestion throughput against the embedding model alone, as sentence-transformers runs it.
 
     python -m bench.ingest [--set obliqa] [--limit-docs N] [--keep]
 
 Ingests one shared development set into a fresh corpus through the real ingestion job, then
-encodes the very same chunk texts with `model.encode` alone, and prints both with their ratio.
+encodes the very same chunk texts with sentence-transformers' `model.encode` (PyTorch) alone, and
+prints both with their ratio. The pipeline embeds with ONNX Runtime (apps.corpora.embedding).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def report(args: argparse.Namespace, r: dict) -> str:
         lines.append(f"{'  ' + stage + ' (s, % of wall)':<34}{seconds:>8.1f} {share:>4.0f} %")
     lines += [
         f"{'peak memory (MB RSS)':<34}{r['peak_mb']:>14.0f}",
-        f"{'model.encode alone chunks/s':<34}{encode_rate:>14.1f}",
+        f"{'PyTorch encode alone chunks/s':<34}{encode_rate:>14.1f}",
         f"{'pipeline / encode throughput':<34}{pipeline_rate / encode_rate:>14.2f}",
     ]
     return "\n".join(lines)

@@ -150,6 +150,9 @@ LOGOUT_REDIRECT_URL = "login"
 EMBEDDING_MODEL = env_str("EMBEDDING_MODEL")  # a local sentence-transformers path; "" = packaged
 EMBEDDING_DIM = env_int("EMBEDDING_DIM", 384)
 EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
+# Models converted once on this machine: the embedding model's ONNX export, the local
+# generator's weights converted from GGUF.
+MODEL_CACHE = Path(env_str("MODEL_CACHE", str(VAR_DIR / "models")))
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024)
 
 
@@ -169,7 +172,6 @@ TGI_MAX_RETRIES = env_int("TGI_MAX_RETRIES", 3)  # on 429 and 503, with exponent
 
 # local: in-process transformers; "" = the packaged Gemma-3-270M, converted once into var/models
 LOCAL_MODEL = env_str("LOCAL_MODEL")
-LOCAL_MODEL_CACHE = Path(env_str("LOCAL_MODEL_CACHE", str(VAR_DIR / "models")))
 
 LOGGING = {
     "version": 1,

@@ -277,7 +277,7 @@ def test_importing_the_backend_does_not_import_torch():
 
 @pytest.mark.slow
 def test_the_packaged_gemma_answers_with_valid_json(settings):
-    """Converts the packaged model into LOCAL_MODEL_CACHE on the first run (about a minute)."""
+    """Converts the packaged model into MODEL_CACHE on the first run (about a minute)."""
     settings.LOCAL_MODEL = ""
     generator = LocalGenerator()
     started = time.perf_counter()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import os
+import shutil
 from io import StringIO
+from pathlib import Path
 
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.corpora import services
+from apps.corpora import embedding, services
 from apps.corpora.embedding import EmbeddingModelError, get_embedder
 from apps.corpora.models import Chunk, DocumentStatus
 from tests.corpora.conftest import ingest
@@ -39,15 +42,67 @@ def random_384_model(tmp_path_factory, embedder):
     return random_sentence_model(tmp_path_factory.mktemp("random384"), embedder.tokenizer, 384)
 
 
-def test_encode_keeps_input_order_and_reports_progress(embedder):
-    texts = ["short", "a much longer sentence about capital adequacy requirements", "mid size"]
+def test_the_runtime_gives_the_sentence_transformers_vectors_in_input_order(embedder):
+    texts = ["short", "a sentence about capital adequacy requirements", "mid", "risk " * 600]
     seen = []
 
     vectors = embedder.encode(texts, on_progress=seen.append)
 
-    assert sum(seen) == 3
+    assert sum(seen) == 4
     expected = embedder.model.encode(texts, normalize_embeddings=True)
     np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_batches_of_texts_of_any_length_match_one_text_at_a_time(db, settings):
+    settings.EMBEDDING_BATCH_SIZE = 2
+    model = embedding.Embedder(embedding.PACKAGED_MODEL, batch_size=2)
+    texts = ["a", "capital " * 400, "the firm must keep records", "AML", "x y z"]
+    seen = []
+
+    vectors = model.encode(texts, on_progress=seen.append)
+
+    assert seen == [2, 2, 1]
+    alone = np.vstack([model.encode([text]) for text in texts])
+    np.testing.assert_allclose(vectors, alone, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_export_is_made_once_and_made_again_when_the_model_changes(
+    tmp_path, settings, embedder, random_384_model, monkeypatch
+):
+    settings.MODEL_CACHE = tmp_path / "models"
+    model_dir = tmp_path / "model"
+    shutil.copytree(random_384_model, model_dir)
+    exports = []
+    real_export = embedding.export
+    monkeypatch.setattr(embedding, "export", lambda *a: exports.append(a[1]) or real_export(*a))
+
+    first = embedding.Embedder(str(model_dir), batch_size=4).encode(["a rule"])
+    again = embedding.Embedder(str(model_dir), batch_size=4).encode(["a rule"])
+    assert len(exports) == 1 and exports[0].exists()
+    np.testing.assert_allclose(first, again)
+
+    config = model_dir / "config_sentence_transformers.json"
+    config.write_text(config.read_text())  # any change to the directory, even its times
+    os.utime(config, ns=(0, 0))
+    embedding.Embedder(str(model_dir), batch_size=4)
+    assert len(exports) == 2 and exports[1] != exports[0]
+
+
+def test_an_interrupted_export_leaves_nothing_behind(tmp_path, settings, embedder, monkeypatch):
+    import torch
+
+    settings.MODEL_CACHE = tmp_path / "models"
+
+    def interrupted(*args, **kwargs):
+        Path(args[2]).write_bytes(b"half an export")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch.onnx, "export", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        embedding.Embedder(embedding.PACKAGED_MODEL, batch_size=4)
+
+    assert list((tmp_path / "models").rglob("*")) == [tmp_path / "models" / "embedding"]
 
 
 def test_an_unknown_model_is_refused_without_a_download(db):

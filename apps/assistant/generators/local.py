@@ -1,7 +1,7 @@
 """The local backend: a transformers causal language model in this process, with LoRA adapters.
 
 LOCAL_MODEL names a local model directory; left empty, the packaged Gemma-3-270M base model is
-used, converted from its GGUF file once into LOCAL_MODEL_CACHE. A model whose tokenizer has a chat
+used, converted from its GGUF file once into MODEL_CACHE. A model whose tokenizer has a chat
 template is prompted with the chat messages; the packaged base model has none worth using and is
 prompted with the plain-text prompt. The output is held to the answer schema token by token
 (json_constraint). torch, transformers and peft are imported on first use, so that importing this
@@ -34,7 +34,7 @@ from apps.assistant.generators.json_constraint import (
 )
 from apps.assistant.prompts import Prompt
 
-# The packaged Gemma-3-270M base model, a GGUF file that is converted once into LOCAL_MODEL_CACHE.
+# The packaged Gemma-3-270M base model, a GGUF file that is converted once into MODEL_CACHE.
 PACKAGED_MODEL = "gemma-3-270m"
 
 conversion_lock = threading.Lock()
@@ -42,7 +42,7 @@ conversion_lock = threading.Lock()
 
 def packaged_model_dir() -> Path:
     """The converted packaged model, converting it first if it is not cached yet."""
-    target = Path(settings.LOCAL_MODEL_CACHE) / PACKAGED_MODEL
+    target = Path(settings.MODEL_CACHE) / PACKAGED_MODEL
     with conversion_lock:
         if not (target / "config.json").exists():
             try:
