@@ -17,6 +17,7 @@ from typing import Protocol
 
 DOMAINS = frozenset({"legal", "medical", "regulatory"})
 MAX_VARIANTS = 5
+REWRITTEN_SOURCES = frozenset({"expanded", "citation"})
 
 _ABBREVIATIONS_DIR = Path(__file__).resolve().parent / "data" / "abbreviations"
 
@@ -64,6 +65,14 @@ def rewrite(
         for variant in provider.variants(query, domains):
             _add(variants, seen, variant)
     return variants[:MAX_VARIANTS]
+
+
+def embedding_variants(variants: Sequence[QueryVariant]) -> list[QueryVariant]:
+    """The variants that need a vector of their own: all but the rewritten ones. The embedding
+    model already knows the abbreviations that the expanded form spells out, and does not
+    tell "580 U.S." from "580 U. S.". On ObliQA held-out, a vector for each built-in variant
+    gave nDCG@10 0.705, the original's alone 0.704, and it halves the vector leg's work."""
+    return [v for v in variants if v.source not in REWRITTEN_SOURCES]
 
 
 def _add(variants: list[QueryVariant], seen: set[str], variant: QueryVariant) -> None:

@@ -13,7 +13,7 @@ from apps.retrieval import fusion
 from apps.retrieval.filters import Filters
 from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
 from apps.retrieval.rerank import rerank
-from apps.retrieval.rewrite import QueryVariant, VariantProvider, rewrite
+from apps.retrieval.rewrite import QueryVariant, VariantProvider, embedding_variants, rewrite
 from apps.retrieval.tuned_fusion import EQUAL_WEIGHTS, METHODS, FusionChoice, fusion_for
 
 MAX_QUERY_CHARS = 2000
@@ -152,14 +152,16 @@ def query_variants(
 def run_legs(
     variants: list[QueryVariant], corpus_ids: list[int], filters: Filters, options: RetrievalOptions
 ) -> dict[str, list[Ranking]]:
-    """Every leg's ranking of every variant. The BM25 leg ranks on a worker thread while this
-    one waits on the vector query; database work stays on this thread."""
+    """Every leg's ranking of the variants: BM25 ranks every variant, on a worker thread while
+    this one embeds the query and waits on the vector query; database work stays on this
+    thread. The vector leg searches with the variants that need a vector of their own."""
     texts, depth = [v.text for v in variants], options.candidates_per_leg
-    bm25 = Bm25Leg.load(corpus_ids, filters) if "bm25" in options.legs else None
-    vectors = get_embedder().encode(texts) if "vector" in options.legs else None
-    bm25_rankings = _bm25_threads.submit(bm25.rank, texts, depth) if bm25 is not None else None
+    bm25_rankings = None
+    if "bm25" in options.legs:
+        bm25_rankings = _bm25_threads.submit(Bm25Leg.load(corpus_ids, filters).rank, texts, depth)
     rankings: dict[str, list[Ranking]] = {}
-    if vectors is not None:
+    if "vector" in options.legs:
+        vectors = get_embedder().encode([v.text for v in embedding_variants(variants)])
         rankings["vector"] = vector_leg(vectors, corpus_ids, filters, depth)
     if bm25_rankings is not None:
         rankings["bm25"] = bm25_rankings.result()

@@ -7,6 +7,7 @@ from apps.retrieval.rewrite import (
     DOMAINS,
     MAX_VARIANTS,
     QueryVariant,
+    embedding_variants,
     expand_abbreviations,
     load_abbreviations,
     normalise_citations,
@@ -127,6 +128,16 @@ def test_provider_variants_follow_the_built_in_ones():
     assert texts(rewrite("AML rules", REGULATORY, [provider])) == [
         ("AML rules", "original"),
         ("AML (anti-money laundering) rules", "expanded"),
+        ("funds rules on redemption", "model"),
+    ]
+
+
+def test_the_original_and_the_provider_variants_are_embedded_the_rewritten_ones_not():
+    provider = FixedProvider("funds rules on redemption")
+    variants = rewrite("AML rules under 42 USC 1983", REGULATORY, [provider])
+    assert len(variants) == 4
+    assert texts(embedding_variants(variants)) == [
+        ("AML rules under 42 USC 1983", "original"),
         ("funds rules on redemption", "model"),
     ]
 

@@ -13,7 +13,7 @@ from apps.accounts.selectors import readable_corpora
 from apps.corpora.embedding import get_embedder
 from apps.retrieval.filters import Filters
 from apps.retrieval.legs import current_chunks, current_indexes
-from apps.retrieval.rewrite import MAX_VARIANTS, QueryVariant
+from apps.retrieval.rewrite import MAX_VARIANTS, QueryVariant, embedding_variants
 from apps.retrieval.search import (
     Hit,
     RetrievalOptions,
@@ -58,12 +58,13 @@ def best_bm25(text, corpus_ids, filters, k):
 def retrieve_variant_by_variant(query, corpora, filters, k, options):
     """retrieve() the straightforward way: a query per variant and leg, and one per hit."""
     corpus_ids = [c.pk for c in corpora]
-    texts = [v.text for v in query_variants(query, corpora, options)]
+    variants = query_variants(query, corpora, options)
+    texts = [v.text for v in variants]
     depth = options.candidates_per_leg
     rankings = {}
     for leg in options.legs:
         if leg == "vector":
-            vectors = get_embedder().encode(texts)
+            vectors = get_embedder().encode([v.text for v in embedding_variants(variants)])
             rankings[leg] = [nearest(v, corpus_ids, filters, depth) for v in vectors]
         else:
             rankings[leg] = [best_bm25(text, corpus_ids, filters, depth) for text in texts]
@@ -171,3 +172,14 @@ def test_queries_per_retrieve_do_not_grow_with_the_variants(corpora, alice):
     most_variants = queries_per_retrieve(readable, EXTRA_VARIANTS[: MAX_VARIANTS - 1])
 
     assert one_variant == most_variants == 3  # BM25 generations, vector leg, hydration
+
+
+def test_the_vector_leg_embeds_the_original_and_provider_variants_only(corpora, alice, monkeypatch):
+    embedder, embedded = get_embedder(), []
+    encode = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts: embedded.append(texts) or encode(texts))
+    options = RetrievalOptions(variant_providers=(FixedVariants(("customer checks",)),))
+
+    retrieve("CDD records under 42 USC 1983", readable_corpora(alice), k=5, options=options)
+
+    assert embedded == [["CDD records under 42 USC 1983", "customer checks"]]
