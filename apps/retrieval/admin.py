@@ -9,6 +9,7 @@ SHOWN_FIELDS = [
     "generation",
     "status",
     "chunk_count",
+    "size_bytes",
     "build_seconds",
     "created_at",
     "ready_at",
@@ -23,10 +24,6 @@ class Bm25IndexAdmin(admin.ModelAdmin):
     list_select_related = ["corpus"]
     fields = SHOWN_FIELDS
     readonly_fields = SHOWN_FIELDS
-
-    def get_queryset(self, request):
-        # The payload is the whole packed index, megabytes per row; no page needs it.
-        return super().get_queryset(request).defer("payload")
 
     def has_add_permission(self, request) -> bool:
         return False

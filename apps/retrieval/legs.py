@@ -90,7 +90,12 @@ def current_indexes(corpus_ids: Sequence[int]) -> list[Bm25Index]:
         with _loading:
             for row in Bm25IndexRow.objects.filter(
                 corpus_id__in=stale, generation__in=[newest[c] for c in stale]
-            ).only("corpus_id", "generation", "payload"):
+            ).only("corpus_id", "generation"):
                 if newest[row.corpus_id] == row.generation:
-                    _loaded[row.corpus_id] = (row.generation, Bm25Index.from_bytes(row.payload))
+                    _loaded[row.corpus_id] = (row.generation, read_index(row))
     return [_loaded[c][1] for c in newest if c in _loaded]
+
+
+def read_index(row: Bm25IndexRow) -> Bm25Index:
+    parts = row.parts.order_by("ordinal").values_list("payload", flat=True).iterator()
+    return Bm25Index.from_bytes(b"".join(bytes(part) for part in parts))

@@ -9,9 +9,10 @@ from django.utils import timezone
 from apps.corpora.models import Chunk, Corpus, DocumentStatus
 from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.models import Bm25Index as Bm25IndexRow
-from apps.retrieval.models import Bm25IndexStatus
+from apps.retrieval.models import Bm25IndexPart, Bm25IndexStatus
 
 GENERATIONS_KEPT = 2
+PART_BYTES = 64 * 2**20
 
 
 def bm25_index_build(*, corpus: Corpus) -> Bm25IndexRow:
@@ -52,7 +53,16 @@ def bm25_generation_allocate(*, corpus: Corpus) -> Bm25IndexRow:
 def bm25_generation_publish(
     *, row: Bm25IndexRow, payload: bytes, chunk_count: int, seconds: float
 ) -> Bm25IndexRow:
-    row.payload, row.chunk_count, row.build_seconds = payload, chunk_count, round(seconds, 3)
+    # One statement per part, so that no message to the server comes near its 1 GB limit.
+    for ordinal, start in enumerate(range(0, len(payload), PART_BYTES)):
+        Bm25IndexPart.objects.create(
+            index=row, ordinal=ordinal, payload=payload[start : start + PART_BYTES]
+        )
+    row.size_bytes, row.chunk_count, row.build_seconds = (
+        len(payload),
+        chunk_count,
+        round(seconds, 3),
+    )
     row.status, row.ready_at = Bm25IndexStatus.READY, timezone.now()
     row.save()
     stale = Bm25IndexRow.objects.filter(

@@ -16,6 +16,7 @@ def test_the_admin_lists_bm25_generations_without_their_payload(admin_client, co
     assert listing.status_code == detail.status_code == 200
     assert b"ready" in listing.content and str(row.chunk_count).encode() in listing.content
     assert b"field-chunk_count" in detail.content and b"field-build_seconds" in detail.content
+    assert b"field-size_bytes" in detail.content and str(row.size_bytes).encode() in detail.content
     assert b"payload" not in listing.content.lower() and b"payload" not in detail.content.lower()
     assert not [q["sql"] for q in queries if '"payload"' in q["sql"]]
 

@@ -175,6 +175,24 @@ def test_only_the_two_newest_ready_generations_are_kept(corpora):
     assert Bm25IndexRow.objects.filter(corpus=corpora[1]).count() == 1
 
 
+def test_an_index_is_stored_in_parts_and_read_back_whole(corpora, monkeypatch):
+    corpus = corpora[0]
+    monkeypatch.setattr(services, "PART_BYTES", 1000)
+
+    row = services.bm25_index_build(corpus=corpus)
+
+    parts = [bytes(p) for p in row.parts.order_by("ordinal").values_list("payload", flat=True)]
+    assert len(parts) == -(-row.size_bytes // 1000) > 1
+    assert all(len(part) == 1000 for part in parts[:-1])
+    rows = Chunk.objects.filter(corpus=corpus).order_by("id").values_list("id", "index_text")
+    built = Bm25Index.build(*zip(*rows, strict=True))
+    (loaded,) = legs.current_indexes([corpus.pk])
+    assert loaded.chunk_ids.tolist() == [chunk_id for chunk_id, _ in rows]
+    for query in ("customer due diligence", "records kept six years"):
+        terms = index_terms(query)
+        assert loaded.search(terms, 5) == built.search(terms, 5) != []
+
+
 def test_a_failed_build_leaves_the_previous_generation_current(corpora, monkeypatch):
     corpus = corpora[0]
     before = current_chunk_ids(corpus)

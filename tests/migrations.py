@@ -1,0 +1,16 @@
+"""Moving the test database between migrations, for tests of what an upgrade does to data."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+
+def migrate(app_label: str, name: str | None = None):
+    """Migrate `app_label` to `name` (default: its latest) and return the models as they are
+    there."""
+    executor = MigrationExecutor(connection)
+    targets = [(app_label, name)] if name else executor.loader.graph.leaf_nodes(app_label)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
