@@ -115,6 +115,18 @@ def build_corpus(size: int, texts: list[str], vectors: np.ndarray):
     return corpus, load_seconds
 
 
+def remove(corpus) -> None:
+    """Delete the synthetic corpus and vacuum its rows away now, so that autovacuum does not
+    clean them (the HNSW index above all) while the next size is loaded and timed."""
+    from django.db import connection
+
+    from apps.corpora.models import Chunk
+
+    corpus.delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {Chunk._meta.db_table}")
+
+
 def timed(call, items, concurrency: int) -> tuple[list[float], float]:
     from django.db import connection
 
@@ -213,7 +225,7 @@ def main(argv: list[str] | None = None) -> str:
             rows = [("chunks", f"{size:,}"), ("synthetic load (s)", f"{load_seconds:.1f}")]
             rows += measure(corpus, queries, args.baseline_queries)
         finally:
-            corpus.delete()
+            remove(corpus)
         table = "\n".join(f"{name:<44}{value:>24}" for name, value in rows)
         tables.append(
             f"Retrieval benchmark at {size:,} chunks ({len(queries)} queries, "
