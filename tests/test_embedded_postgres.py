@@ -48,3 +48,15 @@ def test_the_embedded_server_starts_on_demand_under_var_and_stops_with_its_last_
     third = run_app_process(tmp_path)
     assert third.stdout.split()[1] == SERVER_SETTINGS["shared_buffers"]
     assert (tmp_path / "pgdata" / "postgresql.conf").read_text().count("shared_buffers = '") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_reuses_the_database_connection_of_the_one_before():
+    from django.db import close_old_connections, connection
+
+    connection.ensure_connection()
+    before = connection.connection.info.backend_pid
+    close_old_connections()  # what Django does as each request starts and ends
+
+    connection.ensure_connection()
+    assert connection.connection.info.backend_pid == before
