@@ -126,6 +126,9 @@ def torch_threads() -> int:
 
 def main(argv: list[str] | None = None) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # As in production: DEBUG would log every statement, the loading ones with their vectors
+    # (a million chunks: gigabytes), and wrap each timed one.
+    os.environ["DEBUG"] = "false"
     django.setup()
     args = parse_args(argv)
     table = report(args, run(args))
