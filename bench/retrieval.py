@@ -238,10 +238,12 @@ def baseline_rows(corpus, queries: list[str]) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from django.conf import settings
+
     # As in production: DEBUG would log every statement, the loading ones with their vectors
     # (a million chunks: gigabytes), and wrap each timed one.
-    os.environ["DEBUG"] = "false"
-    django.setup()
+    settings.DEBUG = False
     import torch
 
     args = parse_args(argv)

@@ -50,7 +50,7 @@ def test_the_embedded_server_starts_on_demand_under_var_and_stops_with_its_last_
     assert (tmp_path / "pgdata" / "postgresql.conf").read_text().count("shared_buffers = '") == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_request_reuses_the_database_connection_of_the_one_before():
     from django.db import close_old_connections, connection
 
