@@ -58,11 +58,8 @@ def bm25_generation_publish(
         Bm25IndexPart.objects.create(
             index=row, ordinal=ordinal, payload=payload[start : start + PART_BYTES]
         )
-    row.size_bytes, row.chunk_count, row.build_seconds = (
-        len(payload),
-        chunk_count,
-        round(seconds, 3),
-    )
+    row.size_bytes, row.chunk_count = len(payload), chunk_count
+    row.build_seconds = round(seconds, 3)
     row.status, row.ready_at = Bm25IndexStatus.READY, timezone.now()
     row.save()
     stale = Bm25IndexRow.objects.filter(

@@ -13,21 +13,18 @@ from tests.migrations import migrate
 UNCOMPRESSIBLE = np.random.default_rng(1).bytes(300).hex()
 
 
-def out_of_line_embeddings() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM corpora_chunk WHERE pg_column_toast_chunk_id(embedding) "
-            "IS NOT NULL"
-        )
-        return cursor.fetchone()[0]
+OUT_OF_LINE_EMBEDDINGS = (
+    "SELECT count(*) FROM corpora_chunk WHERE pg_column_toast_chunk_id(embedding) IS NOT NULL"
+)
+EMBEDDING_STORAGE = (
+    "SELECT attstorage FROM pg_attribute "
+    "WHERE attrelid = 'corpora_chunk'::regclass AND attname = 'embedding'"
+)
 
 
-def embedding_storage() -> str:
+def scalar(sql: str):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attstorage FROM pg_attribute "
-            "WHERE attrelid = 'corpora_chunk'::regclass AND attname = 'embedding'"
-        )
+        cursor.execute(sql)
         return cursor.fetchone()[0]
 
 
@@ -54,11 +51,11 @@ def test_embeddings_move_into_their_rows_and_stay_there():
                 content_hash=str(ordinal),
                 embedding=vector,
             )
-        assert embedding_storage() == "e" and out_of_line_embeddings() == 3
+        assert scalar(EMBEDDING_STORAGE) == "e" and scalar(OUT_OF_LINE_EMBEDDINGS) == 3
 
         new = migrate("corpora")
 
-        assert embedding_storage() == "m" and out_of_line_embeddings() == 0
+        assert scalar(EMBEDDING_STORAGE) == "m" and scalar(OUT_OF_LINE_EMBEDDINGS) == 0
         stored = new.get_model("corpora", "Chunk").objects.order_by("ordinal")
         np.testing.assert_allclose([chunk.embedding for chunk in stored], vectors, rtol=1e-6)
     finally:
