@@ -170,9 +170,9 @@ def timed(call, items, concurrency: int) -> tuple[list[float], float]:
 
 def measure(corpus, queries: list[str], baseline_queries: int) -> list[tuple[str, str]]:
     from apps.corpora.embedding import get_embedder
+    from apps.evaluation.metrics import latency_percentiles
     from apps.retrieval import legs, services
     from apps.retrieval.filters import Filters
-    from apps.retrieval.metrics import latency_percentiles
     from apps.retrieval.search import RetrievalOptions, retrieve
 
     build = services.bm25_index_build(corpus=corpus)

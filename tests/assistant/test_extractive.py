@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from apps.assistant.answer_format import parse_draft
 from apps.assistant.generators import get_generator
@@ -92,62 +88,6 @@ def test_it_takes_no_adapter(alice, corpora):
 def test_it_is_the_default_backend(settings):
     assert settings.GENERATOR_BACKEND == "extractive"
     assert isinstance(get_generator(), ExtractiveGenerator)
-
-
-@pytest.fixture
-def question_file(tmp_path):
-    folder = tmp_path / "minidev"
-    folder.mkdir()
-    text = (
-        "1.1.1 A Relevant Person must identify every beneficial owner holding 25% or more of a "
-        "legal person that is its customer.\n\n3.1.1 Records of customer due diligence must be "
-        "kept for at least six years after the business relationship ends."
-    )
-    documents = [{"id": "aml", "title": "AML Rules", "text": text, "metadata": {}}]
-    start = text.index("3.1.1")
-    questions = [
-        {
-            "id": "q1",
-            "question": "For how long must customer due diligence records be kept?",
-            "gold_spans": [{"document": "aml", "start": start, "end": len(text)}],
-        },
-        {
-            "id": "q2",
-            "question": "What is the interest rate on a mortgage?",
-            "gold_documents": ["aml"],
-            "answerable": False,
-            "scope_document": "aml",
-        },
-    ]
-    (folder / "documents.jsonl").write_text(json.dumps(documents[0]) + "\n")
-    path = folder / "questions.dev.jsonl"
-    path.write_text("".join(json.dumps(q) + "\n" for q in questions))
-    return path
-
-
-@pytest.mark.django_db
-def test_evaluate_answers_scores_a_question_file_and_keeps_nothing(question_file, tmp_path):
-    from apps.assistant.models import Answer
-
-    out = tmp_path / "answers.json"
-    call_command("evaluate_answers", "--questions", str(question_file), "--json", str(out))
-    report = json.loads(out.read_text())
-    overall = report["all"]
-    assert report["backend"] == "extractive" and overall["questions"] == 2
-    assert overall["answer_rate"] == 0.5 and overall["evidence_hit_rate"] == 1.0
-    assert overall["statement_precision"] == 1.0
-    assert overall["unanswerable"] == {"questions": 1, "abstained": 1.0}
-    assert overall["answerable"]["answered_with_gold_evidence"] == 1.0
-    assert {"retrieve", "total"} <= set(overall["latency_ms"])
-    assert report["tune"]["questions"] + report["held_out"]["questions"] == 2
-    assert not Answer.objects.exists()
-
-
-def test_evaluate_answers_explains_bad_input(tmp_path, db):
-    with pytest.raises(CommandError, match="no questions file"):
-        call_command("evaluate_answers", "--questions", str(tmp_path / "none.jsonl"))
-    with pytest.raises(CommandError, match="--limit"):
-        call_command("evaluate_answers", "--questions", "x.jsonl", "--limit", "0")
 
 
 def test_the_canary_corpus_is_not_used_by_the_evaluation_of_another(alice, corpora):

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.assistant import clause_cue_learning
 from apps.assistant.clause_cues import CUES_PATH
-from apps.retrieval.evaluation import EvaluationError
+from apps.evaluation import clause_cue_learning
+from apps.evaluation.questions import EvaluationError
 
 
 class Command(BaseCommand):

@@ -28,8 +28,17 @@ from apps.assistant.generators import get_generator
 from apps.assistant.models import AnswerStatus
 from apps.assistant.services import answer_question
 from apps.corpora.models import Corpus
-from apps.retrieval import evaluation, metrics
-from apps.retrieval.evaluation import Question, question_filters
+from apps.evaluation import metrics
+from apps.evaluation.questions import (
+    EvaluationError,
+    Question,
+    bm25_index_ensure,
+    corpus_by_slug,
+    corpus_for_questions,
+    load_questions,
+    progress_bar,
+    question_filters,
+)
 
 EVALUATION_USER = "answer-evaluation"
 STAGES = ("retrieve", "generate", "check", "first_statement", "total")
@@ -57,22 +66,20 @@ def evaluation_run(
     limit: int | None = None,
     stderr: TextIO | None = None,
 ) -> dict:
-    questions = evaluation.load_questions(questions_path)[:limit]
+    questions = load_questions(questions_path)[:limit]
     if not questions:
-        raise evaluation.EvaluationError(f"{questions_path} holds no question")
+        raise EvaluationError(f"{questions_path} holds no question")
     if corpus_slug:
-        corpus = evaluation.corpus_by_slug(corpus_slug)
+        corpus = corpus_by_slug(corpus_slug)
     else:
-        corpus, _ = evaluation.corpus_for_questions(questions_path, stderr=stderr)
-    evaluation.bm25_index_ensure(corpus=corpus)
+        corpus, _ = corpus_for_questions(questions_path, stderr=stderr)
+    bm25_index_ensure(corpus=corpus)
     generator = get_generator(backend)
     with transaction.atomic():
         user = evaluation_user(corpus)
         results = [
             answer_one(user, question, corpus, generator)
-            for question in evaluation.progress_bar(
-                stderr, questions, unit="question", desc="answers"
-            )
+            for question in progress_bar(stderr, questions, unit="question", desc="answers")
         ]
         transaction.set_rollback(True)
     return {

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from apps.assistant.sentences import sentences
 from apps.assistant.support import NUMBER_WORDS, entities, words
-from apps.retrieval.evaluation import Question, load_questions
+from apps.evaluation.questions import Question, load_questions
 from apps.retrieval.tokenize import analyse
 
 FAITHFUL_KINDS = ("verbatim", "reworded", "framed")
@@ -31,7 +31,7 @@ PASSAGE_CHARS = 4000
 class Example:
     dataset: str
     question_id: str
-    split: str  # "tune" or "held_out", the question's (apps.retrieval.evaluation.Question)
+    split: str  # "tune" or "held_out", the question's (apps.evaluation.questions.Question)
     kind: str
     statement: str
     passage: str

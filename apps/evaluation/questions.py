@@ -1,17 +1,17 @@
-"""Retrieval evaluation on a question file in the shared format (shared/data/README.md).
+"""Question files in the shared format (shared/data/README.md) and the corpus that holds their
+documents, shared by every evaluation and tuning command.
 
-Evaluation is an internal operation with no asker: it reads the evaluated corpus directly,
-passing that corpus to retrieve() as the readable set, so no user, role or grant takes part.
-Run it only from the command line or other trusted code, never on behalf of a request.
+Evaluation is an internal operation with no asker: the corpus is read and loaded directly, so
+no user, role or grant takes part. Run it only from the command line or other trusted code,
+never on behalf of a request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,27 +25,18 @@ from apps.corpora import services as corpora_services
 from apps.corpora.models import Corpus, Document, DocumentStatus, Domain, JobStatus
 from apps.corpora.parsers import ParsedDocument, parse_path
 from apps.corpora.pipeline import run_ingestion_job
-from apps.retrieval import metrics
+from apps.evaluation import metrics
 from apps.retrieval import services as retrieval_services
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25IndexStatus
-from apps.retrieval.search import MAX_K, MAX_QUERY_CHARS, RetrievalOptions, retrieve, with_fusion
+from apps.retrieval.search import MAX_QUERY_CHARS
 
-CONFIGURATIONS: dict[str, RetrievalOptions] = {
-    "vector": RetrievalOptions(legs=("vector",)),
-    "bm25": RetrievalOptions(legs=("bm25",)),
-    # The fusion tuned for the corpus's domain (apps.retrieval.tuned_fusion), and the untuned
-    # baseline it is measured against.
-    "hybrid": RetrievalOptions(legs=("vector", "bm25")),
-    "hybrid-rrf": RetrievalOptions(legs=("vector", "bm25"), fusion="rrf"),
-}
 DOCUMENTS_FILE = "documents.jsonl"
 GROUP_FIELD = "mentions_rule_number"
 # A gold document without spans (pubmedqa) is gold from its first character to its last: an
 # open end matches every chunk of whichever version is current.
 WHOLE_DOCUMENT_END = 2**63 - 1
 ERRORS_SHOWN = 3
-WARM_UP_QUERIES = 3
 
 
 class EvaluationError(Exception):
@@ -68,83 +59,6 @@ class Question:
         """ "tune" or "held_out": a stable half of the questions, by a hash of the id, so that
         anything tuned on dev questions can be reported on the other half."""
         return "tune" if hashlib.sha256(self.id.encode()).digest()[0] % 2 == 0 else "held_out"
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    question: Question
-    hits: list[metrics.Span]
-    flags: list[bool]
-    recall: float
-    average_precision: float
-    ndcg: float
-    reciprocal_rank: float
-    latency_ms: float
-
-
-@dataclass
-class Report:
-    questions_file: str
-    corpus: str
-    corpus_source: str
-    k: int
-    questions: int
-    skipped_without_gold: list[str]
-    missing_gold_documents: list[str]
-    fusions: dict[str, str]  # how each configuration of several legs fuses them
-    results: dict[str, list[QuestionResult]]
-
-
-def evaluation_run(
-    *,
-    questions_path: Path,
-    corpus_slug: str | None = None,
-    k: int = 10,
-    configurations: Sequence[str] = tuple(CONFIGURATIONS),
-    limit: int | None = None,
-    stderr: TextIO | None = None,
-) -> Report:
-    """Load the questions, make sure the corpus holds their documents, run each configuration
-    and score it; progress goes to `stderr` as tqdm bars when given."""
-    _check_options(k, configurations, limit)
-    questions = load_questions(questions_path)[:limit]
-    if corpus_slug:
-        corpus, source = corpus_by_slug(corpus_slug), "given"
-    else:
-        corpus, source = corpus_for_questions(questions_path, stderr=stderr)
-    bm25_index_ensure(corpus=corpus)
-    scored = [q for q in questions if q.gold]
-    results = {
-        name: evaluate(scored, corpus, name=name, k=k, stderr=stderr) for name in configurations
-    }
-    return Report(
-        questions_file=str(questions_path),
-        corpus=corpus.slug,
-        corpus_source=source,
-        k=k,
-        questions=len(questions),
-        skipped_without_gold=[q.id for q in questions if not q.gold],
-        missing_gold_documents=_missing_gold_documents(corpus, scored),
-        fusions={
-            name: _fusion(CONFIGURATIONS[name], corpus)
-            for name in configurations
-            if len(CONFIGURATIONS[name].legs) > 1
-        },
-        results=results,
-    )
-
-
-def _check_options(k: int, configurations: Sequence[str], limit: int | None) -> None:
-    if not 1 <= k <= MAX_K:
-        raise EvaluationError(f"k must be between 1 and {MAX_K}, got {k}")
-    unknown = [name for name in configurations if name not in CONFIGURATIONS]
-    if unknown or not configurations:
-        raise EvaluationError(
-            f"configurations must be some of {', '.join(CONFIGURATIONS)}, got "
-            f"{', '.join(configurations) or 'none'}"
-        )
-    if limit is not None and limit < 1:
-        raise EvaluationError(f"limit must be at least 1, got {limit}")
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -251,7 +165,7 @@ def corpus_for_questions(
     parsed = _parse_documents(documents_path)
     wanted = {d.external_id: corpora_services.text_sha256(d.text) for d in parsed}
     corpus = Corpus.objects.filter(slug=folder.name).first()
-    if corpus is not None and _active_hashes(corpus) == wanted:
+    if corpus is not None and active_hashes(corpus) == wanted:
         return corpus, "reused"
     if corpus is None:
         corpus = _corpus_create(folder.name, parsed)
@@ -271,7 +185,8 @@ def _parse_documents(path: Path) -> list[ParsedDocument]:
     return result.documents
 
 
-def _active_hashes(corpus: Corpus) -> dict[str, str]:
+def active_hashes(corpus: Corpus) -> dict[str, str]:
+    """The external id and text hash of each active document of the corpus."""
     return dict(
         Document.objects.filter(corpus=corpus, status=DocumentStatus.ACTIVE).values_list(
             "external_id", "sha256"
@@ -294,7 +209,7 @@ def _corpus_create(slug: str, parsed: list[ParsedDocument]) -> Corpus:
 def _check_no_extra_documents(corpus: Corpus, wanted: dict[str, str], path: Path) -> None:
     # Ingestion adds and updates but never retires: extra documents would stay in the
     # rankings as distractors the question set does not know about.
-    extra = sorted(set(_active_hashes(corpus)) - set(wanted))
+    extra = sorted(set(active_hashes(corpus)) - set(wanted))
     if extra:
         raise EvaluationError(
             f"corpus {corpus.slug!r} holds {len(extra)} document(s) that {path} does not "
@@ -337,63 +252,12 @@ def bm25_index_ensure(*, corpus: Corpus) -> None:
         retrieval_services.bm25_index_build(corpus=corpus)
 
 
-def evaluate(
-    questions: Sequence[Question],
-    corpus: Corpus,
-    *,
-    name: str,
-    k: int = 10,
-    stderr: TextIO | None = None,
-) -> list[QuestionResult]:
-    """Run configuration `name` for each question (all with gold) on `corpus` and score it."""
-    options = CONFIGURATIONS[name]
-    # Loading the model and the BM25 index, and the first few queries through cold caches, are
-    # one-offs, not query latency.
-    for question in questions[:WARM_UP_QUERIES]:
-        retrieve(question.text, [corpus], k=k, options=options)
-    results = []
-    for question in progress_bar(stderr, questions, unit="question", desc=name):
-        started = time.perf_counter()
-        hits = retrieve(question.text, [corpus], question_filters(question), k=k, options=options)
-        latency_ms = (time.perf_counter() - started) * 1000
-        spans = [(h.document_external_id, h.char_start, h.char_end) for h in hits]
-        results.append(score(question, spans, k, latency_ms))
-    return results
-
-
 def question_filters(question: Question) -> Filters:
     """A question with a scope document (cuad) searches that document only."""
     return Filters(documents=(question.scope_document,) if question.scope_document else ())
-
-
-def score(
-    question: Question, spans: list[metrics.Span], k: int, latency_ms: float
-) -> QuestionResult:
-    """One question's metrics for its ranked hits, relevance judged by span overlap."""
-    flags = metrics.relevance_flags(spans, question.gold)
-    total = len(question.gold)
-    return QuestionResult(
-        question=question,
-        hits=spans,
-        flags=flags,
-        recall=metrics.span_recall_at_k(spans, question.gold, k),
-        average_precision=metrics.average_precision_at_k(flags, total, k),
-        ndcg=metrics.ndcg_at_k(flags, total, k),
-        reciprocal_rank=metrics.reciprocal_rank(flags[:k]),
-        latency_ms=latency_ms,
-    )
 
 
 def progress_bar(stderr: TextIO | None, iterable: Iterable | None = None, **kwargs) -> tqdm:
     # Off a terminal (CI logs, files), redraw rarely instead of flooding the log.
     interval = 0.1 if stderr is not None and stderr.isatty() else 15
     return tqdm(iterable, file=stderr, disable=stderr is None, mininterval=interval, **kwargs)
-
-
-def _fusion(options: RetrievalOptions, corpus: Corpus) -> str:
-    return with_fusion(options, [corpus]).fusion_choice().describe()
-
-
-def _missing_gold_documents(corpus: Corpus, questions: Sequence[Question]) -> list[str]:
-    gold = {document for q in questions for document, _, _ in q.gold}
-    return sorted(gold - set(_active_hashes(corpus)))

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.assistant import checker_evaluation
-from apps.assistant.checker_examples import labelled_examples
-from apps.retrieval.evaluation import EvaluationError
-from apps.retrieval.evaluation_report import write_json
+from apps.evaluation import checker
+from apps.evaluation.checker_examples import labelled_examples
+from apps.evaluation.json_output import write_json
+from apps.evaluation.questions import EvaluationError
 
 SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 DEFAULT_SETS = ("obliqa", "cuad", "medquad", "scotus", "pubmedqa")
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         if not examples:
             raise CommandError("the question files gave no gold passage to build statements from")
         self.stderr.write(f"{len(examples)} labelled statements; scoring…")
-        report = checker_evaluation.report(examples)
+        report = checker.report(examples)
         self.write_report(report)
         if json_out is not None:
             write_json(json_out, report)

@@ -1,6 +1,6 @@
 """How well the citation checker tells faithful statements from corrupted ones.
 
-The labelled set (apps.assistant.checker_examples) is split in half by question. The support
+The labelled set (apps.evaluation.checker_examples) is split in half by question. The support
 cut-offs are fitted on the tuning half: the best sum of corrupted statements rejected and
 faithful ones accepted (Youden's J), among cut-offs that accept at least MIN_FAITHFUL_ACCEPTED
 of the faithful ones; ties go to the more lenient cut-off, which leaves room for paraphrase.
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from apps.assistant import support
-from apps.assistant.checker_examples import Example
 from apps.assistant.sentences import sentences
-from apps.retrieval.metrics import latency_percentiles
+from apps.evaluation.checker_examples import Example
+from apps.evaluation.metrics import latency_percentiles
 
 MIN_FAITHFUL_ACCEPTED = 0.95
 SUPPORT_GRID = [round(0.50 + 0.05 * step, 2) for step in range(10)]  # 0.50 … 0.95

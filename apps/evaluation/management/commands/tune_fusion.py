@@ -4,7 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.retrieval import evaluation, fusion_tuning, tuned_fusion
+from apps.evaluation import fusion_tuning
+from apps.evaluation.questions import EvaluationError
+from apps.retrieval import tuned_fusion
 
 SHOWN = 5
 
@@ -35,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"k must be between 1 and 200, got {k}")
         try:
             tuning = fusion_tuning.tune(questions, k=k, stderr=self.stderr)
-        except (evaluation.EvaluationError, fusion_tuning.TuningError) as exc:
+        except (EvaluationError, fusion_tuning.TuningError) as exc:
             raise CommandError(str(exc)) from None
         self.write_table(tuning)
         chosen = tuning.chosen

@@ -4,7 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.retrieval import evaluation, evaluation_report
+from apps.evaluation import retrieval, retrieval_report
+from apps.evaluation.json_output import write_json
+from apps.evaluation.questions import EvaluationError
 
 
 class Command(BaseCommand):
@@ -22,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, default=10, help="cutoff for every metric")
         parser.add_argument(
             "--legs",
-            default=",".join(evaluation.CONFIGURATIONS),
-            help=f"comma-separated configurations among {', '.join(evaluation.CONFIGURATIONS)}",
+            default=",".join(retrieval.CONFIGURATIONS),
+            help=f"comma-separated configurations among {', '.join(retrieval.CONFIGURATIONS)}",
         )
         parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
         parser.add_argument(
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         if json_out is not None and not json_out.parent.is_dir():
             raise CommandError(f"cannot write {json_out}: no folder {json_out.parent}")
         try:
-            report = evaluation.evaluation_run(
+            report = retrieval.evaluation_run(
                 questions_path=questions,
                 corpus_slug=corpus,
                 k=k,
@@ -42,14 +44,14 @@ class Command(BaseCommand):
                 limit=limit,
                 stderr=self.stderr,
             )
-        except evaluation.EvaluationError as exc:
+        except EvaluationError as exc:
             raise CommandError(str(exc)) from None
         self.write_report(report)
         if json_out is not None:
-            evaluation_report.write_json(json_out, evaluation_report.report_json(report))
+            write_json(json_out, retrieval_report.report_json(report))
             self.stdout.write(f"Wrote {json_out}")
 
-    def write_report(self, report: evaluation.Report) -> None:
+    def write_report(self, report: retrieval.Report) -> None:
         skipped = len(report.skipped_without_gold)
         self.stdout.write(
             f"{report.questions_file}: {report.questions} question(s), "
@@ -63,4 +65,4 @@ class Command(BaseCommand):
             )
         for name, fusion in report.fusions.items():
             self.stdout.write(f"{name}: {fusion}")
-        self.stdout.write(evaluation_report.format_table(report))
+        self.stdout.write(retrieval_report.format_table(report))

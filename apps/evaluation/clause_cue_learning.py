@@ -35,7 +35,7 @@ from pathlib import Path
 
 from apps.assistant.clause_cues import OPENING, OPENING_CHARS, STATEMENTS
 from apps.assistant.sentences import sentence_spans
-from apps.retrieval.evaluation import EvaluationError, Question, load_questions
+from apps.evaluation.questions import EvaluationError, Question, load_questions
 from apps.retrieval.tokenize import index_terms
 
 GOLD_MARGIN = 200  # characters around a gold span whose sentences count as the clause

@@ -3,15 +3,12 @@ for the terminal and as JSON with every question's hits."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from django.core.management.base import CommandError
-
-from apps.retrieval.evaluation import GROUP_FIELD, QuestionResult, Report
+from apps.evaluation.questions import GROUP_FIELD
+from apps.evaluation.retrieval import QuestionResult, Report
 
 
 @dataclass(frozen=True)
@@ -133,11 +130,3 @@ def _summary_cells(summary: Summary) -> str:
         + f"{summary.questions:>7}"
         + cell(summary.latency_ms, 10, 1)
     )
-
-
-def write_json(path: Path, numbers: dict) -> None:
-    """Write an evaluation's numbers as JSON; a path that cannot be written is a CommandError."""
-    try:
-        path.write_text(json.dumps(numbers, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc}") from None

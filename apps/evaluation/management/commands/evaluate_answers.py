@@ -4,11 +4,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.assistant import answer_evaluation
 from apps.assistant.generators import BACKENDS
 from apps.assistant.generators.base import GeneratorError
-from apps.retrieval.evaluation import EvaluationError
-from apps.retrieval.evaluation_report import write_json
+from apps.evaluation import answers
+from apps.evaluation.json_output import write_json
+from apps.evaluation.questions import EvaluationError
 
 ROWS = (
     ("answer rate", "answer_rate"),
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         if json_out is not None and not json_out.parent.is_dir():
             raise CommandError(f"cannot write {json_out}: no folder {json_out.parent}")
         try:
-            report = answer_evaluation.evaluation_run(
+            report = answers.evaluation_run(
                 questions_path=questions,
                 backend=backend,
                 corpus_slug=corpus,

@@ -17,7 +17,16 @@ from statistics import fmean
 from typing import TextIO
 
 from apps.corpora.models import Chunk, Corpus
-from apps.retrieval import evaluation, metrics
+from apps.evaluation import metrics
+from apps.evaluation.questions import (
+    Question,
+    bm25_index_ensure,
+    corpus_for_questions,
+    load_questions,
+    progress_bar,
+    question_filters,
+)
+from apps.evaluation.retrieval import score
 from apps.retrieval.legs import Ranking
 from apps.retrieval.search import RetrievalOptions, fuse, query_variants, run_legs
 from apps.retrieval.tuned_fusion import METHODS, UNTUNED, FusionChoice
@@ -39,7 +48,7 @@ class TuningError(Exception):
 class Ranked:
     """One question's leg rankings, and the spans of the chunks they hold."""
 
-    question: evaluation.Question
+    question: Question
     leg_rankings: dict[str, list[Ranking]]
     spans: dict[int, metrics.Span]
 
@@ -108,19 +117,19 @@ def tune(questions_paths: Sequence[Path], *, k: int = 10, stderr: TextIO | None 
 
 
 def question_set(path: Path, *, k: int, stderr: TextIO | None) -> QuestionSet:
-    questions = [q for q in evaluation.load_questions(path) if q.gold]
+    questions = [q for q in load_questions(path) if q.gold]
     if not questions:
         raise TuningError(f"{path} holds no question with gold spans")
-    corpus, _ = evaluation.corpus_for_questions(path, stderr=stderr)
-    evaluation.bm25_index_ensure(corpus=corpus)
+    corpus, _ = corpus_for_questions(path, stderr=stderr)
+    bm25_index_ensure(corpus=corpus)
     options = RetrievalOptions(legs=("vector", "bm25"))
-    bar = evaluation.progress_bar(stderr, questions, unit="question", desc=f"ranking {path}")
+    bar = progress_bar(stderr, questions, unit="question", desc=f"ranking {path}")
     return QuestionSet(corpus.slug, corpus, [ranked(q, corpus, options) for q in bar])
 
 
-def ranked(question: evaluation.Question, corpus: Corpus, options: RetrievalOptions) -> Ranked:
+def ranked(question: Question, corpus: Corpus, options: RetrievalOptions) -> Ranked:
     variants = query_variants(question.text, [corpus], options)
-    filters = evaluation.question_filters(question)
+    filters = question_filters(question)
     leg_rankings = run_legs(variants, [corpus.pk], filters, options)
     chunk_ids = {c for rankings in leg_rankings.values() for r in rankings for c, _ in r}
     rows = Chunk.objects.filter(pk__in=chunk_ids).values_list(
@@ -137,7 +146,7 @@ def scores(choice: FusionChoice, sets: Sequence[QuestionSet], k: int) -> Scores:
         for item in question_set.ranked:
             fused = fuse(item.leg_rankings, options)[:k]
             spans = [item.spans[chunk_id] for chunk_id, _ in fused]
-            ndcgs[item.question.split].append(evaluation.score(item.question, spans, k, 0).ndcg)
+            ndcgs[item.question.split].append(score(item.question, spans, k, 0).ndcg)
         per_set[question_set.name] = {split: fmean(v) if v else 0.0 for split, v in ndcgs.items()}
     ndcg = {split: fmean(s[split] for s in per_set.values()) for split in SPLITS}
     return Scores(choice, ndcg, per_set)

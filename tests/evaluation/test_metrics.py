@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.retrieval.metrics import (
+from apps.evaluation.metrics import (
     average_precision_at_k,
     ndcg_at_k,
     recall_at_k,
