@@ -34,11 +34,13 @@ soft hyphens, zero-width and bidi marks removed, apostrophes and curly quotes ig
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import threading
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
@@ -96,6 +98,14 @@ _DROPPED = re.compile(
     "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
     "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
     "'`\u2018\u2019\u201b\u02bc\u2032]"
+)
+
+# Recorded with every answer so that a replay knows which analyser indexed and queried BM25.
+# It is read from this module's own bytes (rules, word lists and all) and the Snowball
+# library's version, so any change to the analyser changes it; no one has to remember to.
+ANALYSER_VERSION = (
+    "sha256:"
+    + hashlib.sha256(Path(__file__).read_bytes() + Stemmer.version().encode()).hexdigest()[:16]
 )
 
 

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
+import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.retrieval.tokenize import STOPWORDS, analyse, index_terms
+from apps.retrieval import tokenize
+from apps.retrieval.tokenize import ANALYSER_VERSION, STOPWORDS, analyse, index_terms
 
 
 @pytest.mark.parametrize(
@@ -172,3 +176,10 @@ def test_the_index_holds_each_term_and_each_pair_of_neighbouring_terms():
         f"{terms[1]} {terms[2]}",
     ]
     assert index_terms("risk") == analyse("risk") and index_terms("") == []
+
+
+def test_the_analyser_version_is_the_hash_of_its_own_source_and_stemmer():
+    source = Path(tokenize.__file__).read_bytes()
+    digest = hashlib.sha256(source + Stemmer.version().encode()).hexdigest()
+    assert re.fullmatch(r"sha256:[0-9a-f]{16}", ANALYSER_VERSION)
+    assert f"sha256:{digest[:16]}" == ANALYSER_VERSION
