@@ -71,6 +71,8 @@ class Hit:
     fused_score: float
     fused_rank: int
     rerank_score: float | None = None
+    # Defaulted so that hits built by hand (prompt and generator tests) need not name it.
+    document_title: str = ""
 
 
 # The Hit fields read from the database, and the chunk columns they come from.
@@ -81,6 +83,7 @@ HIT_COLUMNS = {
     "document_external_id": "document__external_id",
     "document_version": "document__version",
     "citation_label": "document__citation_label",
+    "document_title": "document__title",
     "heading_path": "heading_path",
     "text": "text",
     "char_start": "char_start",

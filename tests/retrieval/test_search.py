@@ -29,6 +29,14 @@ def test_hybrid_hits_carry_each_legs_score_and_exact_offsets(corpora, alice):
     assert [h.fused_rank for h in hits] == list(range(1, len(hits) + 1))
 
 
+def test_a_hit_carries_its_documents_title(corpora, alice):
+    hits = retrieve("how long must due diligence records be kept", readable_corpora(alice), k=3)
+
+    titles = dict(Document.objects.values_list("pk", "title"))
+    assert hits and all(hit.document_title == titles[hit.document_id] for hit in hits)
+    assert hits[0].document_title == "Anti-Money Laundering Rules"
+
+
 def test_a_rule_number_finds_its_rule_through_bm25(corpora, alice):
     hits = retrieve(
         "Rule 1.1.2", readable_corpora(alice), k=1, options=RetrievalOptions(legs=("bm25",))

@@ -87,6 +87,7 @@ def hit(chunk, legs, score, rank):
         document_external_id=document.external_id,
         document_version=document.version,
         citation_label=document.citation_label,
+        document_title=document.title,
         heading_path=tuple(chunk.heading_path),
         text=chunk.text,
         char_start=chunk.char_start,
