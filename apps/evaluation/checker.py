@@ -1,183 +1,231 @@
-"""How well the citation checker tells faithful statements from corrupted ones.
+"""How well the citation checker tells supported statements from unsupported ones.
 
-The labelled set (apps.evaluation.checker_examples) is split in half by question. The support
-cut-offs are fitted on the tuning half: the best sum of corrupted statements rejected and
-faithful ones accepted (Youden's J), among cut-offs that accept at least MIN_FAITHFUL_ACCEPTED
-of the faithful ones; ties go to the more lenient cut-off, which leaves room for paraphrase.
-Both halves are then scored with the shipped cut-offs (support.FITTED), so the held-out
-half is the number to quote.
+Every verdict is support.assess's, called as the answer path calls it, on a labelled set
+(checker_examples): acceptance of the supported statements and rejection of the unsupported
+ones, overall and per kind, with the reasons given. A labelled file is scored as one set.
+
+The built-in set is split in half by question. The support cut-offs are fitted on the tuning
+half: the best sum of unsupported statements rejected and supported ones accepted (Youden's
+J), among cut-offs that accept at least MIN_SUPPORTED_ACCEPTED of the supported ones; ties go
+to the more lenient cut-off, which leaves room for paraphrase. Both halves are then scored
+with the shipped cut-offs (support.FITTED), so the held-out half is the number to quote.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TextIO
 
-from apps.assistant import support
-from apps.assistant.sentences import sentences
-from apps.evaluation.checker_examples import Example
+from apps.assistant.support import FITTED, Cutoffs, assess
+from apps.evaluation.checker_examples import KINDS, Example
 from apps.evaluation.metrics import latency_percentiles
+from apps.evaluation.questions import progress_bar
 
-MIN_FAITHFUL_ACCEPTED = 0.95
+MIN_SUPPORTED_ACCEPTED = 0.95
+MIN_PER_KIND = 100  # fewer examples of a kind than this measure it too loosely to quote
 SUPPORT_GRID = [round(0.50 + 0.05 * step, 2) for step in range(10)]  # 0.50 … 0.95
 REVIEW_GRID = [round(0.30 + 0.05 * step, 2) for step in range(13)]  # 0.30 … 0.90
 
 
-@dataclass
-class Scores:
-    """Rejection counts for one slice of the labelled set."""
-
-    faithful: int = 0
-    faithful_accepted: int = 0
-    corrupted: int = 0
-    corrupted_rejected: int = 0
-    by_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-
-    def add(self, example: Example, supported: bool) -> None:
-        counts = self.by_kind[example.kind]
-        counts[1] += 1
-        if example.faithful:
-            self.faithful += 1
-            self.faithful_accepted += supported
-            counts[0] += supported
-        else:
-            self.corrupted += 1
-            self.corrupted_rejected += not supported
-            counts[0] += not supported
-
-    @property
-    def rejection_recall(self) -> float:
-        """Corrupted statements rejected, of all corrupted statements."""
-        return self.corrupted_rejected / self.corrupted if self.corrupted else 0.0
-
-    @property
-    def rejection_precision(self) -> float:
-        """Corrupted statements, of all rejected statements."""
-        rejected = self.corrupted_rejected + self.faithful - self.faithful_accepted
-        return self.corrupted_rejected / rejected if rejected else 0.0
-
-    @property
-    def faithful_acceptance(self) -> float:
-        return self.faithful_accepted / self.faithful if self.faithful else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "faithful": self.faithful,
-            "corrupted": self.corrupted,
-            "faithful_accepted": round(self.faithful_acceptance, 4),
-            "rejection_recall": round(self.rejection_recall, 4),
-            "rejection_precision": round(self.rejection_precision, 4),
-            # faithful kinds: share accepted; corrupted kinds: share rejected
-            "by_kind": {
-                kind: {"correct": correct, "of": total, "rate": round(correct / total, 4)}
-                for kind, (correct, total) in sorted(self.by_kind.items())
-            },
-        }
-
-
 @dataclass(frozen=True)
-class Scored:
-    """An example's evidence for each of its sentences (support.assess judges each sentence as
-    a claim), computed once and judged under any cut-offs."""
-
+class Verdict:
     example: Example
-    claims: tuple[tuple[support.Evidence, float | None], ...]  # (evidence, similarity)
+    supported: bool
+    reason: str
+    score: float
 
-    def supported(self, cutoffs: support.Cutoffs) -> bool:
-        return all(claim_supported(e, similarity, cutoffs) for e, similarity in self.claims)
+    @property
+    def correct(self) -> bool:
+        return self.supported == self.example.supported
 
-
-def claim_supported(
-    evidence: support.Evidence, similarity: float | None, cutoffs: support.Cutoffs
-) -> bool:
-    if evidence.gate:
-        return False
-    score = evidence.coverage
-    if support.reviewable(score, cutoffs) and similarity is not None:
-        score = support.blend(score, similarity, cutoffs)
-    return score >= cutoffs.support
+    def record(self) -> dict:
+        return {"id": self.example.id, "supported": self.supported, "reason": self.reason}
 
 
-def score_examples(examples: Sequence[Example]) -> list[Scored]:
-    scored = []
-    for example in examples:
-        claims = []
-        for claim in sentences(support.claim(example.statement)) or [example.statement]:
-            evidence = support.gather(claim, example.passage)
-            needs_similarity = not evidence.gate and evidence.coverage < max(SUPPORT_GRID)
-            similarity = support.similarity(claim, evidence.anchor) if needs_similarity else None
-            claims.append((evidence, similarity))
-        scored.append(Scored(example, tuple(claims)))
-    return scored
-
-
-def fit(scored: Sequence[Scored]) -> support.Cutoffs:
-    """The cut-offs with the best J on `scored` (see the module docstring)."""
-    best, best_key = support.FITTED, (-1.0, 0.0, 0.0)
-    for support_cutoff in SUPPORT_GRID:
-        for review_below in (r for r in REVIEW_GRID if r <= support_cutoff):
-            cutoffs = support.Cutoffs(support=support_cutoff, review_below=review_below)
-            scores = tally(scored, cutoffs)
-            if scores.faithful_acceptance < MIN_FAITHFUL_ACCEPTED:
-                continue
-            j = scores.rejection_recall + scores.faithful_acceptance
-            key = (round(j, 6), -support_cutoff, -review_below)
-            if key > best_key:
-                best, best_key = cutoffs, key
-    return best
-
-
-def tally(scored: Sequence[Scored], cutoffs: support.Cutoffs) -> Scores:
-    scores = Scores()
-    for item in scored:
-        scores.add(item.example, item.supported(cutoffs))
-    return scores
-
-
-def answer_latencies_ms(examples: Sequence[Example]) -> list[float]:
-    """Checking time per answer, an answer being every statement made about one passage,
-    from a cold passage cache as in a fresh request."""
-    by_question: dict[str, list[Example]] = defaultdict(list)
-    for example in examples:
-        by_question[example.question_id].append(example)
+def judge(
+    examples: Sequence[Example], stderr: TextIO | None = None
+) -> tuple[list[Verdict], list[float]]:
+    """Each example's verdict, in order, and the checking time of every statement made about
+    one passage (an answer's worth), each passage met for the first time as in a request."""
+    by_passage: dict[str, list[int]] = defaultdict(list)
+    for index, example in enumerate(examples):
+        by_passage[example.passage].append(index)
+    verdicts: dict[int, Verdict] = {}
     latencies = []
-    for group in by_question.values():
-        support.passage_profile.cache_clear()
+    for indices in progress_bar(stderr, by_passage.values(), unit="passage", desc="checking"):
         started = time.perf_counter()
-        for example in group:
-            support.assess(example.statement, example.passage)
+        for index in indices:
+            example = examples[index]
+            support = assess(example.statement, example.passage)
+            verdicts[index] = Verdict(example, support.supported, support.reason, support.score)
         latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
+    return [verdicts[index] for index in range(len(examples))], latencies
 
 
-def report(examples: Sequence[Example]) -> dict:
-    scored = score_examples(examples)
-    tune = [s for s in scored if s.example.split == "tune"]
-    fitted = fit(tune)
-    p50, p95 = latency_percentiles(answer_latencies_ms(examples))
-    splits = {}
-    for name in ("tune", "held_out"):
-        part = [s for s in scored if s.example.split == name]
-        by_dataset = defaultdict(list)
-        for item in part:
-            by_dataset[item.example.dataset].append(item)
-        splits[name] = {
-            "all": tally(part, support.FITTED).as_dict(),
-            "by_dataset": {
-                dataset: tally(items, support.FITTED).as_dict()
-                for dataset, items in sorted(by_dataset.items())
-            },
-        }
+def summary(verdicts: Sequence[Verdict]) -> dict:
+    supported = [v for v in verdicts if v.example.supported]
+    unsupported = [v for v in verdicts if not v.example.supported]
+    accepted = sum(v.supported for v in supported)
+    rejected = sum(not v.supported for v in unsupported)
     return {
-        "examples": len(examples),
-        "shipped_cutoffs": cutoffs_dict(support.FITTED),
-        "fitted_on_tune": cutoffs_dict(fitted),
-        "splits": splits,
-        "answer_latency_ms": {"p50": round(p50, 2), "p95": round(p95, 2)},
+        "supported": len(supported),
+        "accepted": share(accepted, len(supported)),
+        "unsupported": len(unsupported),
+        "rejected": share(rejected, len(unsupported)),
+        # of the rejected statements, the share that deserved it
+        "rejection_precision": share(rejected, rejected + len(supported) - accepted),
+        "by_kind": by_kind(verdicts),
     }
 
 
-def cutoffs_dict(cutoffs: support.Cutoffs) -> dict:
+def by_kind(verdicts: Sequence[Verdict]) -> dict[str, dict]:
+    """Per kind: supported kinds count acceptances as correct, unsupported kinds rejections."""
+    groups: dict[str, list[Verdict]] = defaultdict(list)
+    for verdict in verdicts:
+        groups[verdict.example.kind].append(verdict)
+    order = [k for k in KINDS if k in groups] + sorted(set(groups) - set(KINDS))
+    table = {}
+    for kind in order:
+        items = groups[kind]
+        labels = {v.example.label for v in items}
+        correct = sum(v.correct for v in items)
+        table[kind] = {
+            "label": labels.pop() if len(labels) == 1 else "mixed",
+            "examples": len(items),
+            "correct": correct,
+            "rate": share(correct, len(items)),
+            "reasons": dict(Counter(v.reason for v in items).most_common()),
+        }
+    return table
+
+
+def thin_kinds(examples: Sequence[Example]) -> dict[str, int]:
+    counts = Counter(example.kind for example in examples)
+    return {kind: count for kind, count in sorted(counts.items()) if count < MIN_PER_KIND}
+
+
+def report_for_file(examples: Sequence[Example], source: str, stderr: TextIO | None = None) -> dict:
+    """The report on a labelled file: one set, scored with the shipped cut-offs."""
+    verdicts, latencies = judge(examples, stderr)
+    return {
+        **overview(examples, source, verdicts, latencies),
+        "examples": [v.record() for v in verdicts],
+    }
+
+
+def report_for_built(
+    examples: Sequence[Example], source: str, stderr: TextIO | None = None
+) -> dict:
+    """The report on the built-in set: cut-offs fitted on the tuning half, and both halves
+    (and each data set within them) scored with the shipped cut-offs."""
+    verdicts, latencies = judge(examples, stderr)
+    tune = [v for v in verdicts if v.example.split == "tune"]
+    return {
+        **overview(examples, source, verdicts, latencies),
+        "fitted_on_tune": cutoffs_dict(fit(tune, stderr)),
+        "splits": {name: split_summary(verdicts, name) for name in ("tune", "held_out")},
+        "examples": [v.record() for v in verdicts],
+    }
+
+
+def overview(
+    examples: Sequence[Example], source: str, verdicts: list[Verdict], latencies: list[float]
+) -> dict:
+    return {
+        "source": source,
+        "example_count": len(examples),
+        "shipped_cutoffs": cutoffs_dict(FITTED),
+        "all": summary(verdicts),
+        "thin_kinds": thin_kinds(examples),
+        "answer_latency_ms": latency(latencies),
+    }
+
+
+def split_summary(verdicts: Sequence[Verdict], split: str) -> dict:
+    part = [v for v in verdicts if v.example.split == split]
+    by_dataset: dict[str, list[Verdict]] = defaultdict(list)
+    for verdict in part:
+        by_dataset[verdict.example.dataset or "?"].append(verdict)
+    return {
+        "all": summary(part),
+        "by_dataset": {name: summary(items) for name, items in sorted(by_dataset.items())},
+    }
+
+
+def fit(verdicts: Sequence[Verdict], stderr: TextIO | None = None) -> Cutoffs:
+    """The cut-offs with the best J on `verdicts` (see the module docstring)."""
+    varying = [v for v in verdicts if 0 < v.score < 1]
+    thresholds = {
+        id(v): acceptance_thresholds(v.example)
+        for v in progress_bar(stderr, varying, unit="statement", desc="fitting cut-offs")
+    }
+    best, best_key = FITTED, (-1.0, 0.0, 0.0)
+    for s_index, support_cutoff in enumerate(SUPPORT_GRID):
+        for r_index, review_below in enumerate(REVIEW_GRID):
+            if review_below > support_cutoff:
+                continue
+            accepted = {key: s_index < t[r_index] for key, t in thresholds.items()}
+            supported_accepted, unsupported_rejected = rates_under(verdicts, accepted)
+            if supported_accepted < MIN_SUPPORTED_ACCEPTED:
+                continue
+            key = (
+                round(supported_accepted + unsupported_rejected, 6),
+                -support_cutoff,
+                -review_below,
+            )
+            if key > best_key:
+                best, best_key = Cutoffs(support=support_cutoff, review_below=review_below), key
+    return best
+
+
+def acceptance_thresholds(example: Example) -> list[int]:
+    """For each review cut-off, how many of the support cut-offs (lowest first) accept the
+    example. A stricter cut-off of either kind never accepts more, so the accepted cut-offs
+    form a staircase, traced with about len(SUPPORT_GRID) + len(REVIEW_GRID) verdicts rather
+    than one per pair. (A gated verdict, score 0, and a full score, 1.0, need none: they do
+    not depend on the cut-offs.)"""
+    thresholds = [0] * len(REVIEW_GRID)
+    accepted_below = 0
+    for r_index in reversed(range(len(REVIEW_GRID))):
+        while accepted_below < len(SUPPORT_GRID):
+            cutoffs = Cutoffs(
+                support=SUPPORT_GRID[accepted_below], review_below=REVIEW_GRID[r_index]
+            )
+            if not assess(example.statement, example.passage, cutoffs).supported:
+                break
+            accepted_below += 1
+        thresholds[r_index] = accepted_below
+    return thresholds
+
+
+def rates_under(verdicts: Sequence[Verdict], accepted: dict[int, bool]) -> tuple[float, float]:
+    """(supported accepted, unsupported rejected) when the cut-off-dependent verdicts are
+    those in `accepted` and the others stay as they were."""
+    supported = unsupported = accepted_count = rejected_count = 0
+    for verdict in verdicts:
+        verdict_supported = accepted.get(id(verdict), verdict.supported)
+        if verdict.example.supported:
+            supported += 1
+            accepted_count += verdict_supported
+        else:
+            unsupported += 1
+            rejected_count += not verdict_supported
+    return share(accepted_count, supported) or 0.0, share(rejected_count, unsupported) or 0.0
+
+
+def latency(latencies: list[float]) -> dict:
+    if not latencies:
+        return {"p50": None, "p95": None}
+    p50, p95 = latency_percentiles(latencies)
+    return {"p50": round(p50, 2), "p95": round(p95, 2)}
+
+
+def cutoffs_dict(cutoffs: Cutoffs) -> dict:
     return {"support": cutoffs.support, "review_below": cutoffs.review_below}
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

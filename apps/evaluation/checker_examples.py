@@ -1,47 +1,107 @@
-"""A labelled set for the citation checker, built from the gold passages of question files.
+"""A labelled set for the citation checker, built from the gold passages of question files, and
+the JSONL format that it and any other labelled file share.
 
-Faithful statements are sentences of a gold passage, verbatim or lightly reworded as a writer
-would ("shall" → "must", "According to the source, …"). Corrupted ones are the same sentences
-with a number or date changed, the negation flipped or a named party swapped for one from
-another document, or a sentence of another, similar passage cited against this one.
-Everything is deterministic: the same files give the same set.
+Supported statements are sentences of a gold passage: verbatim, reworded as a careful writer
+would ("shall" -> "must", asides dropped) or attributed ("The rule states that …").
+Unsupported ones are the same sentences with their meaning changed: a number, a negation or a
+name; the modal, a time relation, a comparison or quantity, the unit of a number, or who does
+what to whom; or a sentence of another, similar passage cited against this one.
+
+Every edit is made by this app's own code (example_text, example_edits, meaning_edits,
+role_edits), which imports nothing from the checker: a set built with the checker's helpers
+would share its blind spots. Everything is deterministic: the same files give the same set,
+with the same ids.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.assistant.sentences import sentences
-from apps.assistant.support import NUMBER_WORDS, entities, words
+from apps.evaluation.example_edits import (
+    changed_number,
+    flipped_negation,
+    framed,
+    passage_names,
+    reworded,
+    swapped_name,
+)
+from apps.evaluation.example_text import split_sentences, squash, statement_from, words
+from apps.evaluation.meaning_edits import (
+    changed_modality,
+    changed_quantity,
+    changed_time,
+    changed_unit,
+)
 from apps.evaluation.questions import Question, load_questions
-from apps.retrieval.tokenize import analyse
+from apps.evaluation.role_edits import swapped_roles
+from apps.evaluation.similar_passages import borrowed_sentence, most_similar, term_set
 
+SUPPORTED, UNSUPPORTED = "supported", "unsupported"
+LABELS = (SUPPORTED, UNSUPPORTED)
 FAITHFUL_KINDS = ("verbatim", "reworded", "framed")
-CORRUPTED_KINDS = ("number", "negation", "entity", "wrong_source")
+MEANING_KINDS = ("modality", "time", "quantity", "unit", "role")
+CORRUPTED_KINDS = ("number", "negation", "entity", *MEANING_KINDS, "wrong_source")
+KINDS = FAITHFUL_KINDS + CORRUPTED_KINDS
+FIELDS = ("id", "statement", "passage", "label", "kind")
 MIN_WORDS, MAX_WORDS = 6, 80
 PASSAGE_CHARS = 4000
 
 
+class ExamplesError(Exception):
+    """A labelled file that cannot be read, with a message naming the line."""
+
+
 @dataclass(frozen=True)
 class Example:
-    dataset: str
-    question_id: str
-    split: str  # "tune" or "held_out", the question's (apps.evaluation.questions.Question)
-    kind: str
+    id: str
     statement: str
     passage: str
+    label: str  # SUPPORTED or UNSUPPORTED
+    kind: str
+    dataset: str | None = None  # built-in set: the question file's folder
+    split: str | None = None  # built-in set: the question's half (Question.split)
 
     @property
-    def faithful(self) -> bool:
-        return self.kind in FAITHFUL_KINDS
+    def supported(self) -> bool:
+        return self.label == SUPPORTED
+
+    def record(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an edit may draw on besides the sentence: its passage, the names that passage
+    capitalises in mid-sentence, and names from the set's other passages."""
+
+    dataset: str
+    passage: str
+    names: set[str]
+    name_pool: list[str]
+
+
+Edit = Callable[[str, Source, random.Random], "str | None"]
+EDITS: dict[str, Edit] = {
+    "verbatim": lambda sentence, source, rng: sentence,
+    "reworded": lambda sentence, source, rng: reworded(sentence),
+    "framed": lambda sentence, source, rng: framed(sentence, source.dataset, source.names, rng),
+    "number": lambda sentence, source, rng: changed_number(sentence, rng),
+    "negation": lambda sentence, source, rng: flipped_negation(sentence, rng),
+    "entity": lambda s, source, rng: swapped_name(s, source.passage, source.name_pool, rng),
+    "modality": lambda sentence, source, rng: changed_modality(sentence, rng),
+    "time": lambda sentence, source, rng: changed_time(sentence, rng),
+    "quantity": lambda sentence, source, rng: changed_quantity(sentence, rng),
+    "unit": lambda sentence, source, rng: changed_unit(sentence, rng),
+    "role": lambda sentence, source, rng: swapped_roles(sentence, source.names, rng),
+}
 
 
 def labelled_examples(question_files: Iterable[Path], per_file: int) -> list[Example]:
+    """The built-in set: for each file, up to `per_file` questions with a gold span."""
     examples: list[Example] = []
     for path in question_files:
         passages = gold_passages(Path(path), per_file)
@@ -67,140 +127,116 @@ def gold_passages(path: Path, limit: int) -> list[tuple[Question, str]]:
     ]
 
 
+def candidate_sentences(passage: str) -> list[str]:
+    """The passage's whole sentences of a statement's length."""
+    found = (statement_from(sentence) for sentence in split_sentences(passage))
+    return [s for s in found if s and MIN_WORDS <= len(words(s)) <= MAX_WORDS]
+
+
 def examples_for(dataset: str, passages: list[tuple[Question, str]]) -> Iterator[Example]:
-    rng = random.Random(dataset)
-    all_entities = sorted({e for _, passage in passages for e in entities(passage)})
-    term_sets = [set(analyse(passage)) for _, passage in passages]
+    names_by_passage = [passage_names(passage) for _, passage in passages]
+    name_pool = sorted(set().union(*names_by_passage))
+    term_sets = [term_set(passage) for _, passage in passages]
     for index, (question, passage) in enumerate(passages):
-        candidates = [s for s in sentences(passage) if MIN_WORDS <= len(s.split()) <= MAX_WORDS]
-        if not candidates:
+        sentences = candidate_sentences(passage)
+        if not sentences:
             continue
-        sentence = rng.choice(candidates)
-
-        statements = {
-            "verbatim": sentence,
-            "reworded": reworded(sentence),
-            "framed": f"According to the source, {lower_first(sentence)}",
-            "number": changed_number(sentence, rng),
-            "negation": flipped_negation(sentence),
-            "entity": swapped_entity(sentence, passage, all_entities, rng),
-        }
-        for kind, statement in statements.items():
-            if statement and (statement != sentence or kind == "verbatim"):
-                yield Example(dataset, question.id, question.split, kind, statement, passage)
-        other = most_similar_other(index, term_sets)
+        source = Source(dataset, passage, names_by_passage[index], name_pool)
+        for kind in KINDS[:-1]:
+            rng = random.Random(f"{dataset}/{question.id}/{kind}")
+            statement = first_edit(kind, sentences, source, rng)
+            if statement is not None:
+                yield example(dataset, question, kind, statement, passage)
+        other = most_similar(index, term_sets)
         if other is not None:
-            # A borrowed sentence whose every content term the cited passage also holds may
-            # well be supported by it (boilerplate repeats): it cannot be labelled corrupted.
-            borrowed = [
-                s
-                for s in sentences(passages[other][1])
-                if MIN_WORDS <= len(s.split()) <= MAX_WORDS
-                and not set(analyse(s)) <= term_sets[index]
-            ]
-            if borrowed:
-                yield Example(
-                    dataset,
-                    question.id,
-                    question.split,
-                    "wrong_source",
-                    rng.choice(borrowed),
-                    passage,
-                )
+            rng = random.Random(f"{dataset}/{question.id}/wrong_source")
+            borrowed = borrowed_sentence(candidate_sentences(passages[other][1]), passage, rng)
+            if borrowed is not None:
+                yield example(dataset, question, "wrong_source", borrowed, passage)
 
 
-REWORDINGS = (
-    (r"\bshall\b", "must"),
-    (r"\bis required to\b", "must"),
-    (r"\bare required to\b", "must"),
-    (r"\bprior to\b", "before"),
-    (r"\bin accordance with\b", "under"),
-    (r"\bpursuant to\b", "under"),
-    (r"\bin respect of\b", "for"),
-    (r"\bcommence(s|d)?\b", r"begin\1"),
-    (r"\bterminate(s|d)?\b", r"end\1"),
-    (r"\bapproximately\b", "about"),
-    (r"\butili[sz]e(s|d)?\b", r"use\1"),
-    (r"\bobtain(s|ed)?\b", r"get\1"),
-    (r"\bensure(s|d)?\b", r"make\1 sure"),
-    (r"\brequire(s|d)?\b", r"need\1"),
-    (r"\bsufficient\b", "enough"),
-    (r"\badditional\b", "further"),
-    (r"\bassist(s|ed)?\b", r"help\1"),
-    (r"\bdemonstrate(s|d)?\b", r"show\1"),
-    (r"\bphysicians?\b", "doctor"),
-    (r"\bindividuals\b", "people"),
-    (r"\bpurchase(s|d)?\b", r"buy\1"),
-    (r"\bmaintain(s|ed)?\b", r"keep\1"),
-    (r"\bpromptly\b", "quickly"),
-    (r"\bnotify\b", "tell"),
-    (r"\bfrequently\b", "often"),
-)
-
-
-def reworded(sentence: str) -> str:
-    for pattern, replacement in REWORDINGS:
-        sentence = re.sub(pattern, replacement, sentence)
-    # Drop a parenthetical aside, unless it qualifies the claim ("(but not any other party)").
-    return re.sub(r"\s*\((?![^()]*\b(?:not|no|never|except|unless)\b)[^()]{1,60}\)", "", sentence)
-
-
-def changed_number(sentence: str, rng: random.Random) -> str | None:
-    digits = list(re.finditer(r"(?<![0-9.])[0-9]+(?![0-9.])", sentence))
-    if digits:
-        match = rng.choice(digits)
-        value = int(match.group(0))
-        new = value + rng.choice((1, 2, 5, 10)) if value < 1900 or value > 2100 else value - 1
-        return sentence[: match.start()] + str(new) + sentence[match.end() :]
-    spelled = [m for m in re.finditer(r"\b[a-z]+\b", sentence) if m.group(0) in NUMBER_WORDS]
-    if spelled:
-        match = rng.choice(spelled)
-        new = "seven" if match.group(0) != "seven" else "nine"
-        return sentence[: match.start()] + new + sentence[match.end() :]
-    return None
-
-
-NEGATED = re.compile(r"\b(must|shall|may|will|should|can|is|are|was|were|does|do|did) not\b")
-NO = re.compile(r"(?<![\w-])no(?![\w.-])(?!\s*[0-9])")
-AFFIRMED = re.compile(r"\b(must|shall|may|will|should|is|are|was|were|does|do|did)\b")
-
-
-def flipped_negation(sentence: str) -> str | None:
-    if NEGATED.search(sentence):
-        return NEGATED.sub(r"\1", sentence, count=1)
-    if NO.search(sentence):
-        return NO.sub("a", sentence, count=1)
-    if AFFIRMED.search(sentence):
-        return AFFIRMED.sub(r"\1 not", sentence, count=1)
-    return None
-
-
-def swapped_entity(
-    sentence: str, passage: str, all_entities: list[str], rng: random.Random
-) -> str | None:
-    own = sorted(entities(sentence))
-    present = words(passage)
-    foreign = [e for e in all_entities if e not in present]
-    if not own or not foreign:
-        return None
-    target, replacement = rng.choice(own), rng.choice(foreign)
-    pattern = re.compile(rf"\b{re.escape(target)}\b", re.IGNORECASE)
-    return pattern.sub(replacement.capitalize(), sentence, count=1)
-
-
-def most_similar_other(index: int, term_sets: list[set[str]]) -> int | None:
-    best, best_overlap = None, 0.0
-    for other, terms in enumerate(term_sets):
-        if other == index or not terms or term_sets[other] == term_sets[index]:
+def first_edit(kind: str, sentences: list[str], source: Source, rng: random.Random) -> str | None:
+    """The kind's edit of the first sentence, in a random order, that it applies to. A
+    meaning-changing edit that the passage holds word for word elsewhere is not one."""
+    order = list(sentences)
+    rng.shuffle(order)
+    held = squash(source.passage)
+    for sentence in order:
+        statement = EDITS[kind](sentence, source, rng)
+        if statement is None or (statement == sentence and kind != "verbatim"):
             continue
-        overlap = len(terms & term_sets[index]) / len(terms | term_sets[index])
-        if overlap > best_overlap:
-            best, best_overlap = other, overlap
-    return best
+        if kind in CORRUPTED_KINDS and squash(statement) in held:
+            continue
+        return statement
+    return None
 
 
-def lower_first(sentence: str) -> str:
-    first = sentence.split(" ", 1)[0]
-    return (
-        sentence if first.isupper() or first[1:2].isupper() else sentence[:1].lower() + sentence[1:]
+def example(dataset: str, question: Question, kind: str, statement: str, passage: str) -> Example:
+    label = SUPPORTED if kind in FAITHFUL_KINDS else UNSUPPORTED
+    return Example(
+        id=f"{dataset}/{question.id}/{kind}",
+        statement=statement,
+        passage=passage,
+        label=label,
+        kind=kind,
+        dataset=dataset,
+        split=question.split,
     )
+
+
+def write_examples(path: Path, examples: Iterable[Example]) -> int:
+    """Write examples as labelled JSONL (the --examples format); returns how many."""
+    count = 0
+    with Path(path).open("w", encoding="utf-8") as out:
+        for item in examples:
+            out.write(json.dumps(item.record(), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def read_examples(path: Path) -> list[Example]:
+    """The examples of a labelled JSONL file; a bad line raises ExamplesError naming it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ExamplesError(f"no examples file at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExamplesError(f"cannot read the examples file {path}: {exc}") from None
+    examples: list[Example] = []
+    first_lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = parse_example(line)
+        except ValueError as exc:
+            raise ExamplesError(f"{path} line {number}: {exc}") from None
+        if item.id in first_lines:
+            raise ExamplesError(
+                f"{path} line {number}: duplicate id {item.id!r} "
+                f"(first used on line {first_lines[item.id]})"
+            )
+        first_lines[item.id] = number
+        examples.append(item)
+    if not examples:
+        raise ExamplesError(f"{path} holds no examples")
+    return examples
+
+
+def parse_example(line: str) -> Example:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    for name in FIELDS:
+        if name not in record:
+            raise ValueError(f'missing "{name}"')
+        if not isinstance(record[name], str) or not record[name].strip():
+            raise ValueError(f'"{name}" must be a non-empty string')
+    if record["label"] not in LABELS:
+        raise ValueError(
+            f'unknown label {record["label"]!r} (expected "supported" or "unsupported")'
+        )
+    return Example(**{name: record[name] for name in FIELDS})
