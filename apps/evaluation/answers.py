@@ -9,7 +9,8 @@ cited passage overlapping a gold span); statement precision (shown statements wh
 overlap gold); for questions marked unanswerable (cuad), how often the system abstains; for
 pubmedqa, yes/no/maybe accuracy where an answer opens with a verdict, and ROUGE-L of the shown
 statements against the long answer; and per-stage latency. Every figure is also given for the
-tuning and held-out halves of the questions (Question.split).
+tuning and held-out halves of the questions (Question.split), and every question's case is
+listed (question_record) so that each figure can be traced to the statements behind it.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class AnswerResult:
     verdict: str | None
     rouge_l: float | None
     timings: dict[str, float]
+    record: dict  # the question's case: what was shown, dropped or abstained on, and why
 
 
 def evaluation_run(
@@ -90,6 +92,7 @@ def evaluation_run(
         "all": summary(results),
         "tune": summary([r for r in results if r.question.split == "tune"]),
         "held_out": summary([r for r in results if r.question.split == "held_out"]),
+        "questions": [r.record for r in results],
     }
 
 
@@ -124,7 +127,47 @@ def answer_one(user, question: Question, corpus: Corpus, generator) -> AnswerRes
         verdict=verdict.group(1).lower() if verdict else None,
         rouge_l=rouge_l(text, question.long_answer) if question.long_answer and shown else None,
         timings=answer.timings,
+        record=question_record(question, answer),
     )
+
+
+def question_record(question: Question, answer) -> dict:
+    """One question's case, read from its recorded Answer, so that every figure can be
+    traced to the statements behind it."""
+    hits = {hit["number"]: hit for hit in answer.hits}
+    statements = [statement_case(s, hits) for s in answer.statements]
+    return {
+        "id": question.id,
+        "split": question.split,
+        "status": answer.status,
+        "abstain_reason": answer.abstain_reason or None,
+        "shown": [
+            s for s, record in zip(statements, answer.statements, strict=True) if record["shown"]
+        ],
+        "dropped": [
+            s
+            for s, record in zip(statements, answer.statements, strict=True)
+            if not record["shown"]
+        ],
+    }
+
+
+def statement_case(statement: dict, hits: dict[int, dict]) -> dict:
+    verdicts = {v["source"]: v for v in statement["verdicts"]}
+    return {
+        "text": statement["text"],
+        "reason": statement["reason"],
+        "citations": [
+            {
+                "number": number,
+                # a number that names no retrieved passage has no label
+                "label": hits[number]["label"] if number in hits else None,
+                "supported": verdicts[number]["supported"] if number in verdicts else None,
+                "reason": verdicts[number]["reason"] if number in verdicts else None,
+            }
+            for number in statement["citations"]
+        ],
+    }
 
 
 def cites_gold(hit: dict, gold: Sequence[metrics.Span]) -> bool:

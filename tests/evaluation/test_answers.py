@@ -54,6 +54,26 @@ def test_evaluate_answers_scores_a_question_file_and_keeps_nothing(question_file
     assert {"retrieve", "total"} <= set(overall["latency_ms"])
     assert report["tune"]["questions"] + report["held_out"]["questions"] == 2
     assert not Answer.objects.exists()
+    assert_every_question_is_listed(report["questions"])
+
+
+def assert_every_question_is_listed(questions: list[dict]) -> None:
+    """Each question's case: its status and reason, and each statement shown or dropped with
+    its text, the labels of its citations and the reasons given."""
+    assert [q["id"] for q in questions] == ["q1", "q2"]
+    answered, abstained = questions
+    assert set(answered) == {"id", "split", "status", "abstain_reason", "shown", "dropped"}
+    assert answered["status"] == "answered" and answered["abstain_reason"] is None
+    assert answered["split"] in ("tune", "held_out")
+    assert any("six years" in s["text"] for s in answered["shown"])
+    for statement in answered["shown"] + answered["dropped"]:
+        assert set(statement) == {"text", "reason", "citations"}
+        for citation in statement["citations"]:
+            assert set(citation) == {"number", "label", "supported", "reason"}
+    shown_citation = answered["shown"][0]["citations"][0]
+    assert shown_citation["label"] and shown_citation["supported"] is True
+    assert abstained["status"] == "abstained" and abstained["abstain_reason"]
+    assert abstained["shown"] == []
 
 
 def test_evaluate_answers_explains_bad_input(tmp_path, db):

@@ -37,7 +37,14 @@ class Command(BaseCommand):
         parser.add_argument("--backend", choices=sorted(BACKENDS), help="default: the setting")
         parser.add_argument("--corpus", metavar="SLUG", help="evaluate this existing corpus")
         parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-        parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT")
+        parser.add_argument(
+            "--json",
+            type=Path,
+            dest="json_out",
+            metavar="OUT",
+            help="write the numbers and, under 'questions', every question's case: its status, "
+            "abstention reason and the statements shown and dropped, with citations and reasons",
+        )
 
     def handle(self, *args, questions, backend, corpus, limit, json_out, **options):
         if limit is not None and limit < 1:
