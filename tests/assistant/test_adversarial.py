@@ -1,6 +1,9 @@
 """Property: whatever a generator writes, no statement is shown that its cited passages do not
 hold, that cites a source outside the retrieved set, or that cites a corpus the asker may not
-read. 1,200 adversarial outputs run through the full answer path (parse, check, record)."""
+read. 1,200 adversarial outputs run through the full answer path (parse, check, record).
+
+The meaning-changing edits (modal, time relation, quantity, unit, roles) are made by the
+checker evaluation's own edit functions, which share no code with the checker."""
 
 from __future__ import annotations
 
@@ -15,6 +18,14 @@ from apps.assistant.generators.base import GeneratorError
 from apps.assistant.models import Answer
 from apps.assistant.sentences import sentences
 from apps.assistant.services import answer_question
+from apps.evaluation.example_edits import passage_names
+from apps.evaluation.meaning_edits import (
+    changed_modality,
+    changed_quantity,
+    changed_time,
+    changed_unit,
+)
+from apps.evaluation.role_edits import swapped_roles
 from apps.retrieval.search import retrieve
 from tests.assistant.conftest import CANARY, ScriptedGenerator
 
@@ -22,6 +33,12 @@ QUESTION = (
     "Which beneficial owners must a relevant person identify, and for how long are records kept?"
 )
 OUTPUTS = 1200
+MEANING_EDITS = {
+    "modality": changed_modality,
+    "time": changed_time,
+    "quantity": changed_quantity,
+    "unit": changed_unit,
+}
 
 
 def squash(text: str) -> str:
@@ -43,6 +60,13 @@ class Adversary:
             if len(sentence.split()) >= 4
         ]
         self.foreign = [squash(s) for s in sentences(unreadable_hit.text)]
+        names = set().union(*(passage_names(hit.text) for hit in readable_hits))
+        edits = {**MEANING_EDITS, "role": lambda text, rng: swapped_roles(text, names, rng)}
+        # For each meaning-changing kind, the sentences it applies to, and how to edit them.
+        self.meaning = {
+            kind: (edit, [(n, t) for n, t in self.sentences if edit(t, random.Random(t))])
+            for kind, edit in edits.items()
+        }
 
     def statement(self) -> dict:
         number, text = self.rng.choice(self.sentences)
@@ -51,9 +75,14 @@ class Adversary:
                 "faithful", "faithful_quoted", "invented_source", "unreadable", "canary",
                 "other_source", "fabricated_quote", "number", "negation", "entity",
                 "no_citation", "bad_citation", "injection", "partial_quote",
+                *self.meaning,
             )
         )  # fmt: skip
         statement: dict = {"text": text, "citations": [number]}
+        if kind in self.meaning:
+            edit, applicable = self.meaning[kind]
+            number, text = self.rng.choice(applicable)
+            statement = {"text": edit(text, self.rng), "citations": [number]}
         if kind == "faithful_quoted":
             statement["quote"] = text
         elif kind == "partial_quote":
@@ -117,6 +146,8 @@ def test_no_unsupported_statement_is_ever_shown(alice, corpora, monkeypatch):
     # As if retrieval had leaked a passage from a corpus alice may not read.
     monkeypatch.setattr(answering, "retrieve", lambda *a, **k: [*readable_hits, unreadable_hit])
     adversary = Adversary(readable_hits, unreadable_hit, random.Random(20261125))
+    # Every meaning-changing kind has sentences of these passages to work on.
+    assert all(applicable for _, applicable in adversary.meaning.values()), adversary.meaning
 
     shown = dropped = 0
     for _ in range(OUTPUTS):
