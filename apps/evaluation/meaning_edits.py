@@ -64,7 +64,7 @@ TIME = rule_table(
         r"(?<!\bthan )(?<!\bas )(?<!\bever )(?<!\bnever )\bbefore\b"
         r"(?! (?:the|a|any|his|her|its|their) (?:court|tribunal|judge|jury|board|committee"
         r"|panel|commission|regulator)\b)(?! (?:him|her|them|us|me)\b)"
-        r"(?!\s*[.,;])": "after|following",
+        r"(?!\s*[.,;])(?! (?:and|or)\b)": "after|following",
         r"\bprior to\b": "after|following",
         r"\bsubsequent to\b": "before|prior to",
         r"\bsubsequently\b": "previously|beforehand",
@@ -191,7 +191,7 @@ QUANTITY = rule_table(
         r"\ba significant\b": "a slight|a marginal",
         r"\b(?:fully|completely|entirely|wholly)\b": "partially|partly",
         r"\b(?:partially|partly)\b": "fully|completely",
-        r"\bin full\b": "in part",
+        r"\bin full\b(?=\s*[,.;)]|\s+(?:by|within|on|at|when|upon|before|after|to)\b)": "in part",
         r"\bin part\b(?! of)": "in full",
         r"\bgain\b": "loss",
         r"\bloss\b": "gain",

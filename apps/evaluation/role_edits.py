@@ -186,6 +186,6 @@ def lowered(phrase: str, names: set[str]) -> str:
     """A phrase that opened the sentence, put in the middle of one: "The Buyer" -> "the
     Buyer", "Excess weight" -> "excess weight", but a name ("Licensee") stays as it is."""
     first = phrase.split(" ", 1)[0]
-    if first in names or first.isupper():
+    if not re.fullmatch(DETERMINER, first.lower()) and (first in names or first.isupper()):
         return phrase
     return phrase[:1].lower() + phrase[1:]

@@ -9,6 +9,7 @@ import re
 from apps.evaluation.example_text import FUNCTION_WORDS, squash, words
 
 SUFFIX = re.compile(r"(?:ies|es|s|ed|ing|ly)$")
+MIN_FOREIGN_TERMS = 2
 
 
 def term_set(text: str) -> frozenset[str]:
@@ -34,9 +35,15 @@ def most_similar(index: int, term_sets: list[frozenset[str]]) -> int | None:
 
 
 def borrowed_sentence(candidates: list[str], passage: str, rng: random.Random) -> str | None:
-    """A sentence of another passage that this one does not hold. One whose every content
-    term this passage also has may well be supported by it (boilerplate repeats), so it
-    cannot be labelled unsupported."""
+    """A sentence of another passage that this one does not hold. One whose content terms
+    this passage mostly has too may well be supported by it (health pages and rulebooks
+    repeat themselves, in other words), so it cannot be labelled unsupported."""
     own_terms, held = term_set(passage), squash(passage)
-    usable = [s for s in candidates if not term_set(s) <= own_terms and squash(s) not in held]
+    usable = [s for s in candidates if foreign(term_set(s), own_terms) and squash(s) not in held]
     return rng.choice(usable) if usable else None
+
+
+def foreign(terms: frozenset[str], own_terms: frozenset[str]) -> bool:
+    """At least MIN_FOREIGN_TERMS terms, and a third of them, that the passage lacks."""
+    missing = len(terms - own_terms)
+    return missing >= MIN_FOREIGN_TERMS and missing * 3 >= len(terms)
