@@ -16,7 +16,6 @@ from apps.evaluation.questions import EvaluationError
 
 SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 DEFAULT_SETS = ("obliqa", "cuad", "medquad", "scotus", "pubmedqa")
-REASONS_SHOWN = 3
 
 
 class Command(BaseCommand):
@@ -137,13 +136,10 @@ class Command(BaseCommand):
             f"rejection precision {cell(summary['rejection_precision'])}"
         )
         self.stdout.write(
-            f"  {'kind':14}{'measured':13}{'n':>6}{'correct':>9}{'rate':>8}  reasons (most given)"
+            f"  {'kind':14}{'measured':13}{'n':>6}{'correct':>9}{'rate':>8}  reasons given"
         )
         for kind, row in summary["by_kind"].items():
-            reasons = ", ".join(
-                f"{reason} {count}"
-                for reason, count in list(row["reasons"].items())[:REASONS_SHOWN]
-            )
+            reasons = ", ".join(f"{reason} {count}" for reason, count in row["reasons"].items())
             measure = "accepted" if row["label"] == "supported" else "rejected"
             self.stdout.write(
                 f"  {kind:14}{measure:13}{row['examples']:6d}{row['correct']:9d}"
