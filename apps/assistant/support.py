@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 
+from apps.assistant import meaning
+from apps.assistant.meaning import NUMBER_WORDS, ORDINALS
 from apps.assistant.sentences import sentences
 from apps.retrieval.tokenize import STOPWORDS, analyse
 
@@ -104,7 +106,13 @@ def gather(statement: str, passage: str) -> Evidence:
         return Evidence(ENTITY_MISSING, coverage, anchor)
     if negations(text) != negations(anchor):
         return Evidence(NEGATION_MISMATCH, coverage, anchor)
-    return Evidence(None, coverage, anchor)
+    claim_words, anchor_words = meaning.tokens(text), meaning.tokens(anchor)
+    gate = meaning.mismatched(claim_words, anchor_words)
+    if gate is None and meaning.unit_mismatched(claim_words, meaning.tokens(" ".join(window))):
+        gate = meaning.UNIT_MISMATCH
+    if gate is None and meaning.roles_swapped(claim_words, anchor_words):
+        gate = meaning.ROLE_SWAP
+    return Evidence(gate, coverage, anchor)
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,13 @@ def passage_profile(passage: str) -> PassageProfile:
     )
 
 
+# Typographic and plain quotation marks are one mark: writers and models swap them freely.
+QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "′": "'", "″": '"'})
+
+
 def squash(text: str) -> str:
-    return " ".join(text.split())
+    """The text with runs of whitespace as one space and quotation marks plain."""
+    return " ".join(text.split()).translate(QUOTES)
 
 
 def similarity(statement: str, anchor: str) -> float:
@@ -158,11 +171,24 @@ def similarity(statement: str, anchor: str) -> float:
     return float(first @ second)
 
 
+_SOURCE_NOUN = (
+    r"(?:the |this |that |these )?(?:cited |quoted |above |health |medical )?"
+    r"(?:source|passage|document|text|article|abstract|study|paper|page|guidance|rules?|"
+    r"rulebook|regulations?|opinion|court|contract|agreement|information|authors?|report|"
+    r"literature|record|excerpt|extract|provision|section|clause)s?(?: \[?[0-9]+\]?(?=[,\s]))?"
+)
+_SOURCE_VERB = (
+    r"(?:states?|stated|says?|said|notes?|noted|explains?|explained|reports?|reported|"
+    r"indicates?|indicated|finds|found|holds|held|shows?|showed|describes?|described|"
+    r"provides?|provided|specifies|specified|sets? out|mentions?|mentioned|puts? it|"
+    r"makes? clear|confirms?|confirmed)"
+)
 ATTRIBUTION = re.compile(
-    r"^\s*(?:(?:according to|as stated in|as set out in|per|under|in) (?:the )?"
-    r"(?:cited )?(?:source|passage|document|text)s?(?: \[?[0-9]+\]?)?,?"
-    r"|the (?:cited )?(?:source|passage|document|text)s? (?:states?|says?|notes?|explains?)"
-    r"(?: that)?)\s*",
+    rf"^\s*(?:(?:according to|as (?:stated|set out|noted|described|explained|provided|"
+    rf"specified|reported) in) {_SOURCE_NOUN},?"
+    rf"|(?:per|under|in) {_SOURCE_NOUN},"
+    rf"|as {_SOURCE_NOUN} {_SOURCE_VERB},?"
+    rf"|{_SOURCE_NOUN} {_SOURCE_VERB}(?: that)?,?)\s*",
     re.IGNORECASE,
 )
 
@@ -172,15 +198,6 @@ def claim(statement: str) -> str:
     return ATTRIBUTION.sub("", statement, count=1)
 
 
-NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        (
-            "zero one two three four five six seven eight nine ten eleven twelve "
-            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
-        ).split()
-    )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 MONTHS = frozenset(
     (
         "january february march april may june july august september october november december"
@@ -191,12 +208,14 @@ WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 def numbers(text: str) -> set[str]:
     """Numeric terms as the BM25 analyser keeps them ("4.15.16", "§271(f)(1)", "1000000",
-    "covid-19"), numbers written as words, and capitalised month names."""
+    "covid-19"), numbers and ordinals written as words, and capitalised month names."""
     found = {term for term in analyse(text) if any(c.isdigit() for c in term)}
     for word in WORD.findall(text):
         parts = word.lower().split("-")
         if all(part in NUMBER_WORDS for part in parts):
             found.add(str(sum(NUMBER_WORDS[part] for part in parts)))
+        elif any(part in ORDINALS for part in parts):  # "third-party", "the first test"
+            found.update(ORDINALS[part] for part in parts if part in ORDINALS)
         elif word[0].isupper() and word.lower() in MONTHS:
             found.add(word.lower())
     return found
@@ -205,7 +224,14 @@ def numbers(text: str) -> set[str]:
 NEGATION_WORDS = frozenset(
     ["not", "no", "never", "neither", "nor", "none", "nothing", "nobody", "nowhere", "cannot"]
 )
-NOT_NEGATIONS = re.compile(r"\bno\.?\s*(?=[0-9])|\bwithout limitation\b|\bno-", re.IGNORECASE)
+# Not negations: "No. 15", "without limitation", and the "no"/"not" of a comparison or a time
+# limit ("no later than", "not less than", "not to exceed"), which the meaning gates compare.
+NOT_NEGATIONS = re.compile(
+    r"\bno\.?\s*(?=[0-9])|\bwithout limitation\b|\bno-"
+    r"|\bno[t]? (?:later|earlier|sooner|less|more|fewer|greater|longer|shorter) than\b"
+    r"|\bnot (?:to )?exceed(?:ing)?\b|\bnot (?:before|prior to)\b",
+    re.IGNORECASE,
+)
 
 
 def negations(text: str) -> int:

@@ -57,7 +57,7 @@ def test_faithful_statements_are_supported(statement):
             "A Recognised Body must notify the Regulator within 30 days of any change.",
             "entity_missing",
         ),
-        ("The Regulator may impose a fine on a firm that breaches the rule.", "weak_support"),
+        ("The Regulator imposes a fine on a firm that breaches the rule.", "weak_support"),
     ],
 )
 def test_corrupted_statements_are_rejected_with_their_reason(statement, reason):
