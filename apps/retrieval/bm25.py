@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import tarfile
 import tempfile
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -47,6 +49,23 @@ class Bm25Index:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.chunk_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def document_frequency(self, term: str) -> int:
+        """How many of the indexed chunks hold `term`."""
+        term_id = self.retriever.vocab_dict.get(term)
+        if term_id is None:
+            return 0
+        starts = self.retriever.scores["indptr"]
+        return int(starts[term_id + 1] - starts[term_id])
+
+    def knows_prefix(self, prefix: str) -> bool:
+        """Whether some indexed term starts with `prefix`."""
+        at = bisect.bisect_left(self.sorted_terms, prefix)
+        return at < len(self.sorted_terms) and self.sorted_terms[at].startswith(prefix)
+
+    @cached_property
+    def sorted_terms(self) -> list[str]:
+        return sorted(self.retriever.vocab_dict)
 
     def to_bytes(self) -> bytes:
         with tempfile.TemporaryDirectory() as folder:
