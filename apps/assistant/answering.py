@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 
-from apps.assistant import citations, prompts
+from apps.assistant import citations, prompts, relevance
 from apps.assistant.answer_format import parse_draft, statements_in_prefix
-from apps.assistant.clause_cues import search_query
+from apps.assistant.clause_cues import cues_for, search_query
+from apps.assistant.conflicts import find_conflict
 from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
 from apps.assistant.models import Answer, AnswerStatus
 from apps.assistant.presenters import (
@@ -19,15 +20,21 @@ from apps.assistant.presenters import (
     statement_as_dict,
     statement_record,
 )
-from apps.corpora.models import Corpus
+from apps.corpora.models import Corpus, Document
 from apps.retrieval.filters import Filters
 from apps.retrieval.search import retrieve
+from apps.retrieval.vocabulary import corpus_vocabulary
 
 Event = tuple[str, dict]
 
 NOTHING_RETRIEVED = "no passage in the corpora you can read matches the question"
 NOTHING_SUPPORTED = "no passage in the corpora you can read supports an answer"
 DISCONNECTED = "the answer was interrupted before the generator finished"
+UNKNOWN_SUBJECT = "the corpora you can read do not mention {}"
+OFF_TOPIC = "the passages found do not mention {}"
+UNSETTLED = "the passages found do not settle the question"
+NOT_TOGETHER = "no passage found speaks of {} together"
+NO_ANSWER = "the passages found do not state {}"
 
 
 class Clock:
@@ -64,6 +71,8 @@ class Answering:
         self.decoding = DecodingSettings(max_new_tokens=settings.GENERATOR_MAX_NEW_TOKENS)
         self.clock = Clock()
         self.prompt = prompts.build(question, [])
+        self.focus = relevance.Focus(question, (), None)
+        self.conflict: dict | None = None
         self.hits: list[dict] = []
         self.raw = ""
         self.checked: list[citations.CheckedStatement] = []
@@ -76,9 +85,10 @@ class Answering:
         the end, or when the consumer stops early, so that nothing shown goes unrecorded."""
         try:
             yield from self.retrieve()
-            if self.prompt.sources:
+            if self.prompt.sources and not self.focus.unknown:
                 yield "stage", {"stage": "generating"}
                 yield from self.generate()
+                self.conflict = self.find_conflict()
         except GeneratorExit:
             self.error = self.error or DISCONNECTED
             raise
@@ -96,7 +106,8 @@ class Answering:
             search_query(self.question), self.searched, self.filters, k=settings.ANSWER_SOURCES
         )
         self.clock.add("retrieve", since)
-        self.prompt = prompts.build(self.question, hits)
+        self.focus = self.question_focus()
+        self.prompt = prompts.build(self.question, hits, self.focus)
         self.hits = [hit_record(source) for source in self.prompt.sources]
         yield "sources", {"sources": [source_summary(hit) for hit in self.hits]}
 
@@ -119,24 +130,79 @@ class Answering:
     def check_new(self, drafts) -> Iterator[Event]:
         for draft in drafts[len(self.checked) :]:
             since = time.perf_counter()
-            result = citations.check([draft], self.prompt.sources, self.readable)[0]
+            result = citations.check([draft], self.prompt.sources, self.readable, self.focus)[0]
             self.clock.add("check", since)
             self.checked.append(result)
             if result.shown:
                 self.clock.mark("first_statement")
                 yield "statement", statement_as_dict(statement_record(result), self.hits)
 
+    def question_focus(self) -> relevance.Focus:
+        """What the question asks about; a known contract question is about its clause, which
+        its learned vocabulary finds, so only its answer type applies."""
+        vocabulary = corpus_vocabulary([corpus.pk for corpus in self.searched])
+        found = relevance.question_focus(
+            self.question, {corpus.domain for corpus in self.searched}, vocabulary
+        )
+        if cues_for(self.question):
+            return relevance.Focus(self.question, (), found.answer_type)
+        return found
+
+    def find_conflict(self) -> dict | None:
+        documents = {hit["document_id"] for hit in self.hits}
+        dates = dict(Document.objects.filter(pk__in=documents).values_list("pk", "date"))
+        return find_conflict(self.focus, self.checked, self.hits, dates)
+
     def outcome(self) -> tuple[str, str]:
+        if self.conflict:
+            return AnswerStatus.CONFLICTING, ""
         if any(statement.shown for statement in self.checked):
             return AnswerStatus.ANSWERED, ""
         if self.error and not self.checked:
             return AnswerStatus.FAILED, f"the generator failed: {self.error}"
+        if self.focus.unknown:
+            return AnswerStatus.ABSTAINED, UNKNOWN_SUBJECT.format(named(self.focus.unknown))
         if not self.prompt.sources:
             return AnswerStatus.ABSTAINED, NOTHING_RETRIEVED
+        reason = self.unaddressed()
+        if reason and {s.reason for s in self.checked} <= {citations.OFF_TOPIC}:
+            return AnswerStatus.ABSTAINED, reason
         if self.checked:
-            reasons = sorted({citations.REASONS.get(s.reason, s.reason) for s in self.checked})
-            return AnswerStatus.ABSTAINED, f"{NOTHING_SUPPORTED}; dropped: {'; '.join(reasons)}"
+            return AnswerStatus.ABSTAINED, self.dropped_reason()
         return AnswerStatus.ABSTAINED, self.abstain_reason or NOTHING_SUPPORTED
+
+    def unaddressed(self) -> str | None:
+        """What the passages found lack of the question's subjects, if anything: a subject none
+        of them mentions, or subjects that none mentions together (a false premise)."""
+        missing = self.subjects_missing_everywhere()
+        if missing:
+            return OFF_TOPIC.format(named(missing))
+        if self.focus.subjects and all(
+            relevance.missing_subjects(self.focus, source.context) for source in self.prompt.sources
+        ):
+            return NOT_TOGETHER.format(" and ".join(s.text for s in self.focus.subjects))
+        return None
+
+    def dropped_reason(self) -> str:
+        """Why every statement was dropped."""
+        reasons = {s.reason for s in self.checked}
+        if reasons == {citations.OFF_TOPIC}:
+            return UNSETTLED
+        if reasons <= {citations.OFF_TOPIC, citations.NO_ANSWER} and self.focus.answer_type:
+            return NO_ANSWER.format(relevance.WANTED[self.focus.answer_type])
+        explained = sorted({citations.REASONS.get(reason, reason) for reason in reasons})
+        return f"{NOTHING_SUPPORTED}; dropped: {'; '.join(explained)}"
+
+    def subjects_missing_everywhere(self) -> list[str]:
+        missing = None
+        for source in self.prompt.sources:
+            here = set(relevance.missing_subjects(self.focus, source.context))
+            missing = here if missing is None else missing & here
+        return sorted(missing or ())
+
+
+def named(subjects) -> str:
+    return ", ".join(subjects)
 
 
 def source_summary(hit: dict) -> dict:

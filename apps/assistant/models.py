@@ -7,6 +7,7 @@ from django.db import models
 
 class AnswerStatus(models.TextChoices):
     ANSWERED = "answered", "Answered"
+    CONFLICTING = "conflicting", "Sources disagree"
     ABSTAINED = "abstained", "Abstained"
     FAILED = "failed", "Failed"
 
@@ -37,6 +38,20 @@ class Answer(models.Model):
     abstain_reason = models.TextField(blank=True)
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="seconds by stage")
+    retrieval = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="how the passages were found: the search query, its variants, the fusion, "
+        "the embedding model and the analyser version",
+    )
+    checker = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="the checker's version and cut-offs, and what it took the question to ask",
+    )
+    conflict = models.JSONField(
+        null=True, blank=True, help_text="the sources that disagree on what the question asks"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -119,6 +119,7 @@ def answer_as_dict(answer) -> dict[str, Any]:
         "corpora": answer.corpora,
         "statements": [statement_as_dict(s, answer.hits) for s in shown],
         "abstain": {"reason": answer.abstain_reason} if answer.abstain_reason else None,
+        "conflict": answer.conflict,
         "dropped": [
             {
                 "reason": s["reason"],

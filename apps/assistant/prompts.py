@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from apps.assistant.relevance import Focus
 from apps.retrieval.search import Hit
 
 SYSTEM = """You answer questions for lawyers, clinicians and compliance officers using only the \
@@ -32,6 +33,13 @@ class Source:
     def label(self) -> str:
         return source_label(self.hit)
 
+    @property
+    def context(self) -> str:
+        """What the passage says, and where it stands: its headings, its document's title and
+        citation label."""
+        hit = self.hit
+        return "\n".join((hit.text, *hit.heading_path, hit.document_title, hit.citation_label))
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -39,6 +47,7 @@ class Prompt:
     sources: tuple[Source, ...]
     system: str
     user: str
+    focus: Focus | None = None  # what the question asks about, for backends that read it
 
     def messages(self) -> list[dict[str, str]]:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
@@ -52,7 +61,7 @@ class Prompt:
         return self.sources[index] if 0 <= index < len(self.sources) else None
 
 
-def build(question: str, hits: Sequence[Hit]) -> Prompt:
+def build(question: str, hits: Sequence[Hit], focus: Focus | None = None) -> Prompt:
     """Number `hits` from 1 in their retrieved order and wrap each in an untrusted-data block."""
     sources = tuple(Source(number, hit) for number, hit in enumerate(hits, start=1))
     blocks = "\n\n".join(source_block(source) for source in sources)
@@ -61,7 +70,7 @@ def build(question: str, hits: Sequence[Hit]) -> Prompt:
         f"{blocks or '(no sources were found)'}\n\n"
         f"Question: {question.strip()}"
     )
-    return Prompt(question=question, sources=sources, system=SYSTEM, user=user)
+    return Prompt(question=question, sources=sources, system=SYSTEM, user=user, focus=focus)
 
 
 def source_block(source: Source) -> str:

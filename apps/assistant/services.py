@@ -9,6 +9,7 @@ from dataclasses import asdict
 from django.db import transaction
 
 from apps.assistant.answering import Answering
+from apps.assistant.citations import checker_version
 from apps.assistant.generators import get_generator
 from apps.assistant.generators.base import Generator
 from apps.assistant.models import Answer
@@ -92,6 +93,8 @@ def answer_record(*, answering: Answering) -> Answer:
         abstain_reason=reason,
         error=answering.error,
         timings=answering.clock.finish(),
+        checker={**checker_version(), "focus": answering.focus.as_dict()},
+        conflict=answering.conflict,
     )
 
 

@@ -31,7 +31,7 @@ def test_it_quotes_the_sentence_that_answers_and_cites_its_passage(alice, corpor
 
 
 def test_it_abstains_and_names_what_no_passage_mentions(alice, corpora):
-    answer = ask(alice, "What is the capital adequacy ratio for insurers?")
+    answer = ask(alice, "What is the capital ratio for insurers?")
     assert answer.status == AnswerStatus.ABSTAINED
     assert "no passage mentions" in answer.abstain_reason
     assert "capital" in answer.abstain_reason and "insurers" in answer.abstain_reason

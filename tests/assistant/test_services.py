@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.assistant.generators import get_generator
 from apps.assistant.generators.base import GeneratorError, UnknownAdapter
 from apps.assistant.models import Answer, AnswerStatus
 from apps.assistant.presenters import answer_as_dict
@@ -14,6 +15,7 @@ from tests.assistant.conftest import (
     ScriptedGenerator,
     answer_json,
     faithful,
+    number_of,
 )
 
 QUESTION = "Which beneficial owners must a relevant person identify?"
@@ -133,7 +135,9 @@ def test_a_source_in_a_corpus_the_asker_cannot_read_is_never_cited(alice, bob, c
         ]
 
     generator = ScriptedGenerator(script)
-    answer = answer_question(user=alice, question=f"{CANARY} protocol dose", generator=generator)
+    answer = answer_question(
+        user=alice, question="Which protocol records every dose given?", generator=generator
+    )
     assert all(s.hit.corpus == "a" for s in generator.prompts[0].sources)
     assert CANARY not in str(answer.hits) and answer.shown_statements == []
 
@@ -177,3 +181,90 @@ def test_a_citation_points_at_the_quoted_characters_of_the_document(alice, corpo
     document = Document.objects.get(pk=citation["document"]["id"])
     cited = document.text[citation["char_start"] : citation["char_end"]]
     assert " ".join(cited.split()) == " ".join(CDD_SENTENCE.split())
+
+
+def test_a_question_about_what_no_corpus_mentions_abstains_and_names_it(bob, corpora):
+    generator = ScriptedGenerator(faithful)
+    answer = answer_question(
+        user=bob, question="What are the side effects of metformin?", generator=generator
+    )
+    assert answer.status == AnswerStatus.ABSTAINED
+    assert answer.abstain_reason == "the corpora you can read do not mention metformin"
+    assert generator.prompts == []  # nothing to generate from
+    assert answer.checker["focus"]["unknown"] == ["metformin"]
+
+
+def test_a_supported_statement_about_another_subject_is_dropped_as_off_topic(bob, corpora):
+    def about_aspirin(prompt):
+        text = (
+            "Patients with a myocardial infarction should receive aspirin unless contraindicated."
+        )
+        return [answer_json({"text": text, "citations": [number_of(prompt, "aspirin")]})]
+
+    answer = answer_question(
+        user=bob,
+        question="Should patients with Hypertension receive aspirin?",
+        generator=ScriptedGenerator(about_aspirin),
+    )
+    [dropped] = answer.statements
+    assert dropped["reason"] == "off_topic" and dropped["verdicts"][0]["supported"]
+    assert answer.status == AnswerStatus.ABSTAINED
+    # A passage found does speak of hypertension, but not of aspirin for it.
+    assert answer.abstain_reason == "the passages found do not settle the question"
+
+
+def test_how_long_is_answered_with_the_period(alice, corpora):
+    answer = answer_question(
+        user=alice,
+        question="How long must customer due diligence records be kept?",
+        generator=get_generator("extractive"),
+    )
+    assert answer.status == AnswerStatus.ANSWERED
+    assert [s["text"] for s in answer.shown_statements] == [
+        "3.1.1 Records of customer due diligence must be kept for at least six years after the "
+        "business relationship ends."
+    ]
+
+
+def test_a_statement_without_the_wanted_kind_of_answer_is_dropped(alice, corpora):
+    def no_period(prompt):
+        text = "A Relevant Person must undertake Customer Due Diligence (CDD)"
+        return [answer_json({"text": text, "citations": [number_of(prompt, "undertake")]})]
+
+    answer = answer_question(
+        user=alice,
+        question="How long must customer due diligence records be kept?",
+        generator=ScriptedGenerator(no_period),
+    )
+    assert answer.statements[0]["reason"] == "no_answer"
+    assert answer.abstain_reason == "the passages found do not state a period"
+
+
+def test_sources_that_disagree_on_the_period_are_shown_as_a_conflict(alice, corpora, tmp_path):
+    from tests.corpora.conftest import ingest
+
+    planted = tmp_path / "update.md"
+    planted.write_text(
+        "# Guidance update\n\nUpdated guidance: records of customer due diligence must be kept "
+        "for 1 year after the business relationship ends.\n"
+    )
+    ingest(corpora[0], planted)
+    answer = answer_question(
+        user=alice,
+        question="How long must customer due diligence records be kept?",
+        generator=get_generator("extractive"),
+    )
+    assert answer.status == AnswerStatus.CONFLICTING
+    sides = answer.conflict["sides"]
+    assert answer.conflict["kind"] == "period"
+    assert sorted(v for side in sides for v in side["values"]) == ["1 year", "6 years"]
+    assert {side["document"]["external_id"] for side in sides} == {"aml.md", "update.md"}
+    assert all(side["document"]["version"] == 1 for side in sides)
+    assert answer.conflict["current"] is None  # neither document is dated
+    assert answer_as_dict(answer)["conflict"] == answer.conflict
+
+
+def test_every_answer_records_its_checker_version(alice, corpora):
+    answer = ask(alice, faithful)
+    assert answer.checker["version"].startswith("sha256:")
+    assert answer.checker["cutoffs"]["support"] == 0.85

@@ -7,6 +7,7 @@
   const answer = document.getElementById("answer");
   const problem = document.getElementById("problem");
   const abstention = document.getElementById("abstention");
+  const conflict = document.getElementById("conflict");
   const sourcesPart = document.getElementById("sources-part");
   const sources = document.getElementById("sources");
   const STAGES = { retrieving: "Searching…", generating: "Writing…" };
@@ -52,7 +53,8 @@
     problem.hidden = true;
     problem.textContent = "";
     abstention.hidden = true;
-    for (const id of ["abstain-reason", "dropped", "looked-at"]) {
+    conflict.hidden = true;
+    for (const id of ["abstain-reason", "dropped", "looked-at", "conflict-sides", "conflict-current"]) {
       document.getElementById(id).replaceChildren();
     }
   }
@@ -99,9 +101,28 @@
     abstention.hidden = false;
   }
 
+  function showConflict(done) {
+    const sides = document.getElementById("conflict-sides");
+    for (const side of done.conflict.sides) {
+      const item = element("li", "", side.values.join(", ") + ": ");
+      const doc = side.document;
+      const dated = doc.date ? ", dated " + doc.date : ", undated";
+      item.append(element("q", "", side.statement), " ");
+      item.append(element("span", "conflict-source",
+        "[" + side.source + "] " + side.label + " (version " + doc.version + dated + ")"));
+      sides.append(item);
+    }
+    const current = done.conflict.sides.find((side) => side.source === done.conflict.current);
+    document.getElementById("conflict-current").textContent = current
+      ? "The most recently dated source is [" + current.source + "] " + current.label + "."
+      : "The corpus does not say which of them is current.";
+    conflict.hidden = false;
+  }
+
   function finish(done) {
     stage.textContent = "";
-    if (done.status === "abstained") showAbstention(done);
+    if (done.status === "conflicting") showConflict(done);
+    else if (done.status === "abstained") showAbstention(done);
     else if (done.status === "failed") {
       showProblem(done.error || (done.abstain && done.abstain.reason) || "The answer failed.");
     } else stage.textContent = "Answered.";
