@@ -139,12 +139,11 @@ def ranked(question: Question, corpus: Corpus, options: RetrievalOptions) -> Ran
 
 
 def scores(choice: FusionChoice, sets: Sequence[QuestionSet], k: int) -> Scores:
-    options = RetrievalOptions(fusion=choice.method, leg_weights=choice.leg_weights)
     per_set = {}
     for question_set in sets:
         ndcgs = {split: [] for split in SPLITS}
         for item in question_set.ranked:
-            fused = fuse(item.leg_rankings, options)[:k]
+            fused = fuse(item.leg_rankings, choice)[:k]
             spans = [item.spans[chunk_id] for chunk_id, _ in fused]
             ndcgs[item.question.split].append(score(item.question, spans, k, 0).ndcg)
         per_set[question_set.name] = {split: fmean(v) if v else 0.0 for split, v in ndcgs.items()}

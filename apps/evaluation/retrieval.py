@@ -26,12 +26,12 @@ from apps.evaluation.questions import (
     progress_bar,
     question_filters,
 )
-from apps.retrieval.search import MAX_K, RetrievalOptions, retrieve, with_fusion
+from apps.retrieval.search import MAX_K, RetrievalOptions, fusion_plan, retrieve
 
 CONFIGURATIONS: dict[str, RetrievalOptions] = {
     "vector": RetrievalOptions(legs=("vector",)),
     "bm25": RetrievalOptions(legs=("bm25",)),
-    # The fusion tuned for the corpus's domain (apps.retrieval.tuned_fusion), and the untuned
+    # The fusion tuned for each searched domain (apps.retrieval.tuned_fusion), and the untuned
     # baseline it is measured against.
     "hybrid": RetrievalOptions(legs=("vector", "bm25")),
     "hybrid-rrf": RetrievalOptions(legs=("vector", "bm25"), fusion="rrf"),
@@ -95,7 +95,7 @@ def evaluation_run(
         skipped_without_gold=[q.id for q in questions if not q.gold],
         missing_gold_documents=_missing_gold_documents(corpus, scored),
         fusions={
-            name: _fusion(CONFIGURATIONS[name], corpus)
+            name: fusion_plan(CONFIGURATIONS[name], [corpus]).describe()
             for name in configurations
             if len(CONFIGURATIONS[name].legs) > 1
         },
@@ -156,10 +156,6 @@ def score(
         reciprocal_rank=metrics.reciprocal_rank(flags[:k]),
         latency_ms=latency_ms,
     )
-
-
-def _fusion(options: RetrievalOptions, corpus: Corpus) -> str:
-    return with_fusion(options, [corpus]).fusion_choice().describe()
 
 
 def _missing_gold_documents(corpus: Corpus, questions: Sequence[Question]) -> list[str]:

@@ -9,14 +9,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.retrieval.filters import Filters
-from apps.retrieval.presenters import fusion_as_dict, hit_as_dict
+from apps.retrieval.presenters import hit_as_dict
 from apps.retrieval.search import (
     LEGS,
     MAX_K,
     RetrievalError,
     RetrievalOptions,
+    fusion_plan,
     retrieve,
-    with_fusion,
 )
 from apps.retrieval.selectors import NotReadable, check_documents_readable, searchable_corpora
 from apps.retrieval.tuned_fusion import METHODS
@@ -70,8 +70,8 @@ class SearchApi(APIView):
         legs = serializers.ListField(
             child=serializers.ChoiceField(choices=LEGS), default=LEGS, allow_empty=False
         )
-        # Neither fusion nor weights: the fusion tuned for the corpora's domain. A leg left
-        # out of the weights weighs 1.
+        # Neither fusion nor weights: each searched domain's tuned fusion. A leg left out of
+        # the weights weighs 1.
         fusion = serializers.ChoiceField(choices=METHODS, required=False)
         weights = WeightsSerializer(required=False)
 
@@ -82,7 +82,7 @@ class SearchApi(APIView):
         hits = serializers.SerializerMethodField()
 
         def get_fusion(self, result) -> dict:
-            return fusion_as_dict(result["options"])
+            return result["fusion"].as_dict()
 
         def get_hits(self, result) -> list[dict]:
             return [hit_as_dict(hit) for hit in result["hits"]]
@@ -101,9 +101,9 @@ class SearchApi(APIView):
             fusion=data.get("fusion"),
             leg_weights=data.get("weights"),
         )
-        options = with_fusion(options, corpora)
         try:
             hits = retrieve(data["query"], corpora, data["filters"], data["k"], options)
         except RetrievalError as exc:
             raise ValidationError({"detail": str(exc)}) from None
-        return Response(self.OutputSerializer({**data, "options": options, "hits": hits}).data)
+        fusion = fusion_plan(options, corpora)
+        return Response(self.OutputSerializer({**data, "fusion": fusion, "hits": hits}).data)

@@ -66,3 +66,22 @@ def _min_max(scores: Mapping[int, float], leg: int) -> dict[int, float]:
 
 def _best_first(fused: Iterable[tuple[int, float]]) -> list[tuple[int, float]]:
     return sorted(fused, key=lambda pair: (-pair[1], pair[0]))
+
+
+def own_rank_merge(
+    rankings: Mapping[str, Sequence[tuple[int, float]]], owner: Mapping[int, str], k: int = 60
+) -> list[tuple[int, float]]:
+    """Items ranked by several rankings of the same candidates (one per owner: a domain and
+    its fusion), each item taking its rank in its owner's ranking: scores of different fusions
+    are on different scales, ranks are not. Every ranking ranks all the candidates, so an
+    owner's weak items still fall behind another's strong ones. An item scores 1 / (k + that
+    rank), as a single ranking scores in RRF. Items without an owner or absent from their
+    owner's ranking are left out."""
+    if not k > 0:
+        raise ValueError(f"k must be positive, got {k!r}")
+    merged = {}
+    for name, ranking in rankings.items():
+        for rank, (item, _) in enumerate(ranking, start=1):
+            if owner.get(item) == name:
+                merged.setdefault(item, 1 / (k + rank))
+    return _best_first(merged.items())

@@ -5,16 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from apps.corpora.embedding import get_embedder
-from apps.corpora.models import Corpus
+from apps.corpora.models import Chunk, Corpus
 from apps.retrieval import fusion
 from apps.retrieval.filters import Filters
 from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
 from apps.retrieval.rerank import rerank
 from apps.retrieval.rewrite import QueryVariant, VariantProvider, embedding_variants, rewrite
-from apps.retrieval.tuned_fusion import EQUAL_WEIGHTS, METHODS, FusionChoice, fusion_for
+from apps.retrieval.tuned_fusion import EQUAL_WEIGHTS, METHODS, FusionChoice, FusionPlan, plan_for
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 200
@@ -30,8 +30,8 @@ class RetrievalError(ValueError):
 @dataclass(frozen=True)
 class RetrievalOptions:
     legs: tuple[str, ...] = LEGS
-    # Neither given: the fusion tuned for the corpora's domain (apps.retrieval.tuned_fusion).
-    # Weights alone: reciprocal rank fusion with them. A leg without a weight weighs 1.
+    # Neither given: each searched domain's tuned fusion (apps.retrieval.tuned_fusion). Weights
+    # alone: reciprocal rank fusion with them, for every domain. A leg without a weight weighs 1.
     fusion: str | None = None
     leg_weights: dict[str, float] | None = None
     rrf_k: int = 60
@@ -41,9 +41,11 @@ class RetrievalOptions:
     reranker: str = ""
     rerank_top: int = 50
 
-    def fusion_choice(self) -> FusionChoice:
-        """The fusion of options settled by with_fusion()."""
-        return FusionChoice(self.fusion, self.leg_weights)
+    def named_fusion(self) -> FusionChoice | None:
+        """The fusion the caller named for every domain, if any."""
+        if self.fusion is None and not self.leg_weights:
+            return None
+        return FusionChoice(self.fusion or "rrf", EQUAL_WEIGHTS | (self.leg_weights or {}))
 
 
 @dataclass(frozen=True)
@@ -103,15 +105,15 @@ def retrieve(
 ) -> list[Hit]:
     """The best `k` current chunks for `query` among `corpora`, which must be the asker's
     readable corpora (accounts.selectors.readable_corpora), with each leg's score and rank."""
-    filters = filters or Filters()
-    options = with_fusion(options or RetrievalOptions(), corpora)
+    filters, options = filters or Filters(), options or RetrievalOptions()
     check_input(query, k, options)
     corpus_ids = [c.pk for c in corpora]
     if not corpus_ids:
         return []
     variants = query_variants(query, corpora, options)
+    plan = fusion_plan(options, corpora)
     leg_rankings = run_legs(variants, corpus_ids, filters, options)
-    fused = fuse(leg_rankings, options)
+    fused = fuse_plan(leg_rankings, plan, chunk_domains(leg_rankings, corpora, plan), options)
     hits = hydrate(fused, leg_rankings, corpus_ids, filters, limit=max(k, options.rerank_top))
     if options.reranker:
         hits = rerank(query, hits, options.reranker, options.rerank_top)
@@ -130,17 +132,13 @@ def check_input(query: str, k: int, options: RetrievalOptions) -> None:
     unknown = set(options.legs) - set(LEGS)
     if unknown or not options.legs:
         raise RetrievalError(f"legs must be some of {', '.join(LEGS)}, got {options.legs}")
-    if options.fusion not in METHODS:
+    if options.fusion is not None and options.fusion not in METHODS:
         raise RetrievalError(f"fusion must be 'rrf' or 'weighted', got {options.fusion!r}")
 
 
-def with_fusion(options: RetrievalOptions, corpora: Sequence[Corpus]) -> RetrievalOptions:
-    """`options` with its fusion method and every leg's weight settled."""
-    if options.fusion is None and not options.leg_weights:
-        choice = fusion_for({corpus.domain for corpus in corpora})
-    else:
-        choice = FusionChoice(options.fusion or "rrf", EQUAL_WEIGHTS | (options.leg_weights or {}))
-    return replace(options, fusion=choice.method, leg_weights=choice.leg_weights)
+def fusion_plan(options: RetrievalOptions, corpora: Sequence[Corpus]) -> FusionPlan:
+    """The fusion of each domain of `corpora`: the one the options name, else its tuned one."""
+    return plan_for({corpus.domain for corpus in corpora}, options.named_fusion())
 
 
 def query_variants(
@@ -173,15 +171,43 @@ def run_legs(
 
 
 def fuse(
-    leg_rankings: dict[str, list[Ranking]], options: RetrievalOptions
+    leg_rankings: dict[str, list[Ranking]], choice: FusionChoice, rrf_k: int = 60
 ) -> list[tuple[int, float]]:
+    """Every candidate of the leg rankings, fused by one fusion."""
     lists = [(leg, ranking) for leg, rankings in leg_rankings.items() for ranking in rankings]
-    weights = [options.leg_weights[leg] for leg, _ in lists]
-    if options.fusion == "weighted":
+    weights = [choice.leg_weights[leg] for leg, _ in lists]
+    if choice.method == "weighted":
         return fusion.weighted_score_fusion([dict(r) for _, r in lists], weights)
     return fusion.reciprocal_rank_fusion(
-        [[chunk_id for chunk_id, _ in r] for _, r in lists], k=options.rrf_k, weights=weights
+        [[chunk_id for chunk_id, _ in r] for _, r in lists], k=rrf_k, weights=weights
     )
+
+
+def fuse_plan(
+    leg_rankings: dict[str, list[Ranking]],
+    plan: FusionPlan,
+    domains: dict[int, str],
+    options: RetrievalOptions,
+) -> list[tuple[int, float]]:
+    """The candidates fused as `plan` says; `domains` (chunk id → domain) matters only to a
+    mixed plan. Each domain's fusion ranks the candidates of every domain, so that its chunks
+    keep their place among all the others (fusion.own_rank_merge)."""
+    if (single := plan.single) is not None:
+        return fuse(leg_rankings, single, options.rrf_k)
+    rankings = {d: fuse(leg_rankings, c, options.rrf_k) for d, c in plan.by_domain.items()}
+    return fusion.own_rank_merge(rankings, domains, k=options.rrf_k)
+
+
+def chunk_domains(
+    leg_rankings: dict[str, list[Ranking]], corpora: Sequence[Corpus], plan: FusionPlan
+) -> dict[int, str]:
+    """The domain of each candidate when a mixed plan needs it, in one more query."""
+    if plan.single is not None:
+        return {}
+    candidates = {c for rankings in leg_rankings.values() for r in rankings for c, _ in r}
+    domain_of = {corpus.pk: corpus.domain for corpus in corpora}
+    rows = Chunk.objects.filter(pk__in=candidates).values_list("id", "corpus_id")
+    return {chunk_id: domain_of[corpus_id] for chunk_id, corpus_id in rows}
 
 
 def best_leg_scores(leg_rankings: dict[str, list[Ranking]]) -> dict[int, dict[str, LegScore]]:

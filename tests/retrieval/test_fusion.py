@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.retrieval.fusion import reciprocal_rank_fusion, weighted_score_fusion
+from apps.retrieval.fusion import own_rank_merge, reciprocal_rank_fusion, weighted_score_fusion
 
 
 def test_reciprocal_rank_fusion_worked_example():
@@ -110,3 +110,48 @@ def test_weighted_score_fusion_orders_the_union_with_scores_in_range(scored, dat
     assert sorted(item for item, _ in fused) == sorted({item for leg in scored for item in leg})
     assert fused == sorted(fused, key=lambda pair: (-pair[1], pair[0]))
     assert all(0 <= score <= sum(weights) + 1e-9 for _, score in fused)
+
+
+def scored(*items: int) -> list[tuple[int, float]]:
+    # Scores on a scale of their own, as weighted and RRF scores are: only the order counts.
+    return [(item, 100.0 - rank) for rank, item in enumerate(items)]
+
+
+def test_each_item_takes_its_rank_in_its_owners_ranking():
+    # legal ranks 1 (legal) over 2 (medical); medical ranks 2 over 1. Each is first in its own.
+    # 3 (legal) is third for legal, 4 (medical) second for medical.
+    rankings = {"legal": scored(1, 2, 3, 4), "medical": scored(2, 4, 1, 3)}
+    owner = {1: "legal", 2: "medical", 3: "legal", 4: "medical"}
+
+    merged = own_rank_merge(rankings, owner, k=60)
+
+    assert [item for item, _ in merged][2:] == [4, 3]
+    assert [score for _, score in merged] == pytest.approx([1 / 61, 1 / 61, 1 / 62, 1 / 63])
+
+
+def test_a_weak_item_of_one_owner_falls_behind_the_strong_items_of_another():
+    # Both rankings place the regulatory items first: the legal item ranks third in its own.
+    rankings = {"regulatory": scored(10, 11, 12), "legal": scored(10, 11, 12)}
+    owner = {10: "regulatory", 11: "regulatory", 12: "legal"}
+
+    assert [item for item, _ in own_rank_merge(rankings, owner)] == [10, 11, 12]
+
+
+def test_items_at_the_same_rank_go_to_the_smaller_id():
+    rankings = {"legal": scored(2, 1, 3), "medical": scored(1, 3, 2)}
+    owner = {1: "medical", 2: "legal", 3: "legal"}
+
+    assert own_rank_merge(rankings, owner, k=1) == [(1, 0.5), (2, 0.5), (3, 0.25)]
+
+
+def test_items_without_an_owner_or_a_rank_are_left_out():
+    merged = own_rank_merge({"legal": scored(1, 2)}, {1: "legal", 3: "legal", 2: "medical"})
+    assert [item for item, _ in merged] == [1]
+
+
+@given(ranking=st.lists(ids, unique=True, max_size=12), data=st.data())
+def test_owners_that_rank_alike_merge_to_that_ranking(ranking, data):
+    owners = {item: data.draw(st.sampled_from(["legal", "medical"])) for item in ranking}
+    rankings = {"legal": scored(*ranking), "medical": scored(*ranking)}
+
+    assert [item for item, _ in own_rank_merge(rankings, owners)] == ranking

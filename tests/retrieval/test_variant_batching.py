@@ -19,9 +19,9 @@ from apps.retrieval.search import (
     RetrievalOptions,
     best_leg_scores,
     fuse,
+    fusion_plan,
     query_variants,
     retrieve,
-    with_fusion,
 )
 from apps.retrieval.tokenize import index_terms
 from tests.corpora.conftest import ingest
@@ -71,7 +71,7 @@ def retrieve_variant_by_variant(query, corpora, filters, k, options):
     legs = best_leg_scores(rankings)
     chunks = current_chunks(corpus_ids, filters).select_related("document", "corpus")
     hits = []
-    for chunk_id, score in fuse(rankings, with_fusion(options, corpora)):
+    for chunk_id, score in fuse(rankings, fusion_plan(options, corpora).single):
         chunk = chunks.filter(pk=chunk_id).first()
         if chunk and len(hits) < k:
             hits.append(hit(chunk, legs[chunk_id], score, len(hits) + 1))
@@ -173,6 +173,15 @@ def test_queries_per_retrieve_do_not_grow_with_the_variants(corpora, alice):
     most_variants = queries_per_retrieve(readable, EXTRA_VARIANTS[: MAX_VARIANTS - 1])
 
     assert one_variant == most_variants == 3  # BM25 generations, vector leg, hydration
+
+
+def test_corpora_of_two_domains_fused_apart_cost_one_query_more(corpora):
+    from apps.retrieval import tuned_fusion
+    from apps.retrieval.tuned_fusion import FusionChoice
+
+    tuned_fusion.save("legal", FusionChoice("weighted", {"vector": 1.0, "bm25": 3.0}), {})
+
+    assert queries_per_retrieve(list(corpora), EXTRA_VARIANTS[:2]) == 4  # and candidate domains
 
 
 def test_the_vector_leg_embeds_the_original_and_provider_variants_only(corpora, alice, monkeypatch):

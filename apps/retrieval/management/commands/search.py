@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.corpora.management.commands.ingest import corpus_or_error
 from apps.corpora.models import Corpus
-from apps.retrieval.presenters import fusion_as_dict, hit_as_dict
-from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, retrieve, with_fusion
+from apps.retrieval.presenters import hit_as_dict
+from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, fusion_plan, retrieve
 from apps.retrieval.selectors import NotReadable, searchable_corpora
 
 EXCERPT_CHARS = 100
@@ -41,15 +41,16 @@ class Command(BaseCommand):
         searcher = user_or_error(user)
         corpora = corpora_or_error(searcher, corpus)
         chosen_legs = tuple(leg.strip() for leg in legs.split(",") if leg.strip())
-        options = with_fusion(RetrievalOptions(legs=chosen_legs), corpora)
+        options = RetrievalOptions(legs=chosen_legs)
         try:
             hits = retrieve(query, corpora, k=k, options=options)
         except RetrievalError as exc:
             raise CommandError(str(exc)) from None
+        fusion = fusion_plan(options, corpora)
         result = {
             "query": query,
             "k": k,
-            "fusion": fusion_as_dict(options),
+            "fusion": fusion.as_dict(),
             "hits": [hit_as_dict(hit) for hit in hits],
         }
         if as_json:
@@ -57,8 +58,8 @@ class Command(BaseCommand):
         elif not hits:
             self.stdout.write("no hits")
         else:
-            if len(options.legs) > 1:
-                self.stdout.write(f"fused by {options.fusion_choice().describe()}")
+            if len(chosen_legs) > 1:
+                self.stdout.write(f"fused by {fusion.describe()}")
             self.stdout.write(table(result["hits"]))
 
 
