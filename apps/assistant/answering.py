@@ -27,6 +27,7 @@ from apps.retrieval.vocabulary import corpus_vocabulary
 
 Event = tuple[str, dict]
 
+DEEPER = 6  # how much deeper a question wanting a period, time or amount looks
 NOTHING_RETRIEVED = "no passage in the corpora you can read matches the question"
 NOTHING_SUPPORTED = "no passage in the corpora you can read supports an answer"
 DISCONNECTED = "the answer was interrupted before the generator finished"
@@ -102,11 +103,9 @@ class Answering:
     def retrieve(self) -> Iterator[Event]:
         yield "stage", {"stage": "retrieving"}
         since = time.perf_counter()
-        hits = retrieve(
-            search_query(self.question), self.searched, self.filters, k=settings.ANSWER_SOURCES
-        )
-        self.clock.add("retrieve", since)
         self.focus = self.question_focus()
+        hits = self.passages()
+        self.clock.add("retrieve", since)
         self.prompt = prompts.build(self.question, hits, self.focus)
         self.hits = [hit_record(source) for source in self.prompt.sources]
         yield "sources", {"sources": [source_summary(hit) for hit in self.hits]}
@@ -136,6 +135,17 @@ class Answering:
             if result.shown:
                 self.clock.mark("first_statement")
                 yield "statement", statement_as_dict(statement_record(result), self.hits)
+
+    def passages(self) -> list:
+        """The passages to answer from. A question that wants a period, a time or an amount
+        looks deeper, and takes the passages that state one first: a rule's period often
+        sits in the chunk that ends its list, away from the words of the question."""
+        k = settings.ANSWER_SOURCES
+        if self.focus.answer_type not in relevance.TYPED:
+            return retrieve(search_query(self.question), self.searched, self.filters, k=k)
+        hits = retrieve(search_query(self.question), self.searched, self.filters, k=k * DEEPER)
+        typed = [hit for hit in hits if relevance.carries_answer(self.focus, hit.text)]
+        return (typed + [hit for hit in hits if hit not in typed])[:k]
 
     def question_focus(self) -> relevance.Focus:
         """What the question asks about; a known contract question is about its clause, which

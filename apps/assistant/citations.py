@@ -156,7 +156,7 @@ def relevance_reason(statement: DraftStatement, cited: list[Source], focus: Focu
     if relevance.missing_subjects(focus, context):
         return OFF_TOPIC
     if not relevance.carries_answer(focus, statement.text):
-        return OFF_TOPIC if focus.answer_type == relevance.VERDICT else NO_ANSWER
+        return OFF_TOPIC if focus.answer_type in relevance.DECIDED else NO_ANSWER
     return SUPPORTED
 
 

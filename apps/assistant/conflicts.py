@@ -29,18 +29,28 @@ def find_conflict(
     shown = [s for s in checked if s.shown]
     claims = [(s, relevance.typed_values(focus.answer_type, s.text)) for s in shown]
     claims = [(s, values) for s, values in claims if values]
-    if not any(not a & b for (_, a), (_, b) in itertools.combinations(claims, 2)):
+    if not any(disagree(a, b) for (_, a), (_, b) in itertools.combinations(claims, 2)):
         return None
     by_number = {hit["number"]: hit for hit in hits}
     sides = [side(s, values, by_number, dates) for s, values in claims]
     return {"kind": kind, "sides": sides, "current": most_recent(sides)}
 
 
+def disagree(first: set, second: set) -> bool:
+    """Two statements disagree when they give a value of the same kind (a period, a deadline,
+    an amount) and share none: "at least six years" against "1 year", but not a retention
+    period against a deadline to produce the records."""
+    for relation in {r for r, _, _ in first} & {r for r, _, _ in second}:
+        if not {v for v in first if v[0] == relation} & {v for v in second if v[0] == relation}:
+            return True
+    return False
+
+
 def side(statement: CheckedStatement, values: set, hits: dict, dates: dict) -> dict:
     hit = hits[statement.citations[0]]
     date = dates.get(hit["document_id"])
     return {
-        "values": sorted(spoken(value, unit) for value, unit in values),
+        "values": sorted(spoken(value, unit) for _, value, unit in values),
         "statement": statement.text,
         "source": hit["number"],
         "label": hit["label"],

@@ -111,7 +111,7 @@ TIME = _lexicon(
         "|no more than|by the end of|in no more than": "deadline",
         "no earlier than|not earlier than|not before|no sooner than|not sooner than"
         "|at the earliest|not prior to": "not_before",
-        "until|till|up until|up to": "until",
+        "until|till|up until|up to #": "until",
         "during|throughout|in the course of|while": "during",
     }
 )
@@ -292,7 +292,28 @@ _CURRENCY_BEFORE = frozenset("$ usd aed £ gbp € eur".split())
 def quantities(words: tuple[str, ...]) -> set[tuple[str, str]]:
     """(number, unit) pairs: "30 days", "thirty (30) business days", "six-year", "USD 5
     million", "5 per cent"; a unit before the number is a currency."""
-    pairs = set()
+    return {(value, unit) for _, value, unit in located_quantities(words)}
+
+
+DEADLINES = frozenset({"deadline", "before", "after", "not_before", "until"})
+
+
+def timed_quantities(words: tuple[str, ...]) -> set[tuple[str, str, str]]:
+    """(relation, number, unit) for the periods of a text: "deadline" where a time relation
+    comes just before the number ("within 30 days", "no later than 10 days after"), else
+    "period" ("for at least six years", "is 1 year")."""
+    relations = markers(words, TIME)
+    timed = set()
+    for index, value, unit in located_quantities(words):
+        if unit not in TIME_UNITS:
+            continue
+        near = any(m.cls in DEADLINES and index - 4 <= m.start < index for m in relations)
+        timed.add(("deadline" if near else "period", value, unit))
+    return timed
+
+
+def located_quantities(words: tuple[str, ...]) -> set[tuple[int, str, str]]:
+    found = set()
     for index, word in enumerate(words):
         if not (is_number(word) or word in VAGUE_AMOUNTS):
             continue
@@ -302,8 +323,8 @@ def quantities(words: tuple[str, ...]) -> set[tuple[str, str]]:
         if before in _CURRENCY_BEFORE and (unit is None or unit in _SCALES):
             unit = " ".join(filter(None, (unit, UNITS[before])))
         if unit is not None:
-            pairs.add((value, unit))
-    return pairs
+            found.add((index, value, unit))
+    return found
 
 
 def unit_after(words: tuple[str, ...], start: int) -> str | None:

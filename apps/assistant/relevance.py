@@ -33,18 +33,29 @@ from apps.retrieval.tokenize import STOPWORDS, analyse
 from apps.retrieval.vocabulary import Vocabulary
 
 UBIQUITOUS = 0.05  # a subject word in more of the corpora's chunks than this is the setting
-VERDICT_TERMS = 0.05  # a yes/no question's words rarer than this must all be in the answer
+VERDICT_TERMS = 0.05  # a yes/no or "who" question's words rarer than this must be in the answer
 VERDICT_MAX_TERMS = 5  # a question about more things than this asks more than yes or no
 FEW_CHUNKS = 10  # in a small corpus no word is that common: below this count, none is
+RARE = 0.002  # a specific lowercase word is a subject only while this rare ("metformin")
 PREFIX = 6  # word forms sharing this many leading letters of a term are one word
 
-DURATION, TIME, AMOUNT, VERDICT = "duration", "time", "amount", "verdict"
+DURATION, TIME, AMOUNT, PARTY, VERDICT = "duration", "time", "amount", "party", "verdict"
 WANTED = {
     DURATION: "a period",
     TIME: "a time, date or triggering event",
     AMOUNT: "an amount",
+    PARTY: "who it is",
     VERDICT: "an answer to the question",
 }
+TYPED = (DURATION, TIME, AMOUNT)  # answers that state a value
+DECIDED = (PARTY, VERDICT)  # answers that must speak of what the question asks about
+# "What doctor …" is answered by a sentence that names a kind of doctor.
+CLINICIAN_QUESTION = re.compile(r"\b(?:doctor|specialist|physician|health care provider)s?\b")
+CLINICIAN = re.compile(
+    r"\b(?:doctors?|physicians?|specialists?|surgeons?|[a-z]+ologists?|[a-z]+iatrists?|"
+    r"[a-z]+icians?|nurses?|therapists?|pharmacists?|dentists?|providers?)\b",
+    re.IGNORECASE,
+)
 ANSWER_TYPES = (
     (
         DURATION,
@@ -68,6 +79,13 @@ ANSWER_TYPES = (
         re.compile(
             r"^how much\b|\bwhat (?:is the |are the )?(?:fee|fees|amount|cost|price|"
             r"percentage|minimum amount|maximum amount)\b"
+        ),
+    ),
+    (
+        PARTY,
+        re.compile(
+            r"^(?:who|whom)\b|^(?:which|what) (?:kind of |type of |sort of )?(?:doctor|"
+            r"specialist|physician|health care provider|professional|party|parties|court)s?\b"
         ),
     ),
     (
@@ -116,7 +134,7 @@ TIME_TRIGGERS = frozenset(
         "annually monthly weekly daily quarterly yearly date deadline"
     ).split()
 )
-ENDLESS = frozenset("indefinitely permanently lifetime lifelong life".split())
+ENDLESS = frozenset("indefinitely permanently lifetime lifelong".split())
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
@@ -135,15 +153,17 @@ class Focus:
     question: str
     subjects: tuple[Subject, ...]  # those a cited passage must mention
     answer_type: str | None
-    verdict_terms: tuple[str, ...] = ()  # the words a yes/no question's answer must speak of
+    decisive_terms: tuple[str, ...] = ()  # what a yes/no or "who" answer must speak of
     unknown: tuple[str, ...] = ()  # subjects the corpora never mention
+    common_terms: tuple[str, ...] = ()  # question words that fill the corpora: no evidence
 
     def as_dict(self) -> dict:
         return {
             "subjects": [s.text for s in self.subjects],
             "answer_type": self.answer_type,
-            "verdict_terms": list(self.verdict_terms),
+            "decisive_terms": list(self.decisive_terms),
             "unknown": list(self.unknown),
+            "common_terms": list(self.common_terms),
         }
 
 
@@ -319,23 +339,26 @@ def same_word(term: str, other: str) -> bool:
 def settle(focus: Focus, vocabulary: Vocabulary) -> Focus:
     """The focus with its unknown subjects found, the subject words that fill the corpora set
     aside, and a yes/no question's words that its answer must speak of."""
-    limit = max(UBIQUITOUS * vocabulary.chunks, FEW_CHUNKS)
+    common = max(UBIQUITOUS * vocabulary.chunks, FEW_CHUNKS)
+    rare = max(RARE * vocabulary.chunks, 1)
     kept = tuple(
         subject
         for subject in focus.subjects
-        if subject.named
-        and all(any(vocabulary.count(t) <= limit for t in form) for form in subject.forms)
-    )
-    answer_type, decisive = focus.answer_type, ()
-    if answer_type == VERDICT:
-        rare = max(VERDICT_TERMS * vocabulary.chunks, FEW_CHUNKS)
-        decisive = tuple(
-            dict.fromkeys(t for t in analyse(focus.question) if vocabulary.count(t) <= rare)
+        if all(
+            any(vocabulary.count(t) <= (common if subject.named else rare) for t in form)
+            for form in subject.forms
         )
+    )
+    terms = tuple(dict.fromkeys(analyse(focus.question)))
+    answer_type, decisive = focus.answer_type, ()
+    if answer_type in DECIDED:
+        rare = max(VERDICT_TERMS * vocabulary.chunks, FEW_CHUNKS)
+        decisive = tuple(t for t in terms if vocabulary.count(t) <= rare)
         if len(decisive) > VERDICT_MAX_TERMS:
             answer_type, decisive = None, ()
     unknown = unknown_subjects(focus.subjects, vocabulary)
-    return Focus(focus.question, kept, answer_type, decisive, unknown)
+    filling = tuple(t for t in terms if vocabulary.count(t) > common)
+    return Focus(focus.question, kept, answer_type, decisive, unknown, filling)
 
 
 def missing_subjects(focus: Focus, passage_text: str) -> list[str]:
@@ -375,15 +398,16 @@ def carries_answer(focus: Focus, statement: str) -> bool:
     """Whether a statement holds the kind of answer the question wants."""
     if focus.answer_type is None:
         return True
-    if focus.answer_type == VERDICT:
-        return holds_terms(set(analyse(statement)), focus.verdict_terms)
+    if focus.answer_type in DECIDED:
+        if not holds_terms(set(analyse(statement)), focus.decisive_terms):
+            return False
+        wants_clinician = CLINICIAN_QUESTION.search(focus.question.lower())
+        return not (focus.answer_type == PARTY and wants_clinician) or bool(
+            CLINICIAN.search(statement)
+        )
     words = meaning.tokens(statement)
     if focus.answer_type == DURATION:
-        return (
-            bool(typed_values(DURATION, statement))
-            or any(m.cls in ("until", "during") for m in meaning.markers(words, meaning.TIME))
-            or any(w in ENDLESS for w in words)
-        )
+        return bool(typed_values(DURATION, statement)) or any(w in ENDLESS for w in words)
     if focus.answer_type == TIME:
         return (
             bool(typed_values(DURATION, statement))
@@ -393,13 +417,15 @@ def carries_answer(focus: Focus, statement: str) -> bool:
     return any(meaning.is_number(w) for w in words)
 
 
-def typed_values(kind: str, statement: str) -> set[tuple[str, str]]:
-    """The (number, unit) pairs of a statement that answer a question of `kind`: periods
-    for "how long" and "when", any quantity for "how much"."""
-    pairs = meaning.quantities(meaning.tokens(statement))
+def typed_values(kind: str, statement: str) -> set[tuple[str, str, str]]:
+    """The values of a statement that answer a question of `kind`, as (relation, number,
+    unit): periods and deadlines for "how long" and "when", any quantity for "how much"."""
+    words = meaning.tokens(statement)
     if kind in (DURATION, TIME):
-        return {(value, unit) for value, unit in pairs if unit in meaning.TIME_UNITS}
-    return pairs if kind == AMOUNT else set()
+        return meaning.timed_quantities(words)
+    if kind == AMOUNT:
+        return {("amount", value, unit) for value, unit in meaning.quantities(words)}
+    return set()
 
 
 def is_year(word: str) -> bool:

@@ -39,6 +39,8 @@ from apps.retrieval.tokenize import analyse, index_terms
 # 0.12 -> 0.81, while abstention on the unanswerable dev questions held (0.967 medquad, 1.0
 # obliqa) down to 0.15 and fell below it.
 MIN_SCORE = 0.15
+# A sentence that gives the period, time or amount the question wants needs fewer of its words.
+TYPED_MIN_SCORE = 0.10
 RELATIVE_SCORE = 0.4  # later statements must score at least this share of the best one
 MAX_STATEMENTS = 4
 RANK_DISCOUNT = 0.05  # per retrieval rank below the first
@@ -88,27 +90,37 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
         return choose_clauses(prompt, cues), []
     focus = question_focus(prompt)
     question_terms = set(analyse(prompt.question))
+    # Words that fill the corpora ("Court", "United States") are no evidence that a sentence
+    # answers: a notice that shares only those is not quoted.
+    telling = question_terms - set(focus.common_terms)
     units = [(source, text) for source in prompt.sources for text in statement_units(source)]
     unit_terms = [set(analyse(text)) for _, text in units]
     found = set().union(*unit_terms)
     missing = [w for w in question_words(prompt.question) if not set(analyse(w)) & found]
     candidates = scored(question_terms, units, unit_terms)
-    if not candidates or candidates[0].score < MIN_SCORE:
+    if not candidates or candidates[0].score < min(MIN_SCORE, TYPED_MIN_SCORE):
         return [], missing
     on_subject = {
         s.number for s in prompt.sources if not relevance.missing_subjects(focus, s.context)
     }
     candidates = [
-        c for c in candidates if c.source in on_subject and relevance.carries_answer(focus, c.text)
+        c
+        for c in candidates
+        if c.source in on_subject
+        and relevance.carries_answer(focus, c.text)
+        and (not telling or telling & set(analyse(c.text)))
     ]
     if not candidates:
         return [], missing
-    floor = max(MIN_SCORE, RELATIVE_SCORE * candidates[0].score)
+    least = TYPED_MIN_SCORE if focus.answer_type in relevance.TYPED else MIN_SCORE
+    floor = max(least, RELATIVE_SCORE * candidates[0].score)
+    # The period, time or amount a question wants counts as one of the terms it shares.
+    shared = min(MIN_SHARED_TERMS, len(question_terms)) - (focus.answer_type in relevance.TYPED)
     chosen: list[Candidate] = []
     for candidate in candidates:  # the best sentence of each passage, best passages first
         if candidate.score < floor or len(chosen) == MAX_STATEMENTS:
             break
-        if candidate.shared_terms < min(MIN_SHARED_TERMS, len(question_terms)):
+        if candidate.shared_terms < shared:
             continue
         if all(candidate.source != c.source and candidate.text != c.text for c in chosen):
             chosen.append(candidate)
