@@ -10,14 +10,7 @@ from rest_framework.views import APIView
 
 from apps.retrieval.filters import Filters
 from apps.retrieval.presenters import hit_as_dict
-from apps.retrieval.search import (
-    LEGS,
-    MAX_K,
-    RetrievalError,
-    RetrievalOptions,
-    fusion_plan,
-    retrieve,
-)
+from apps.retrieval.search import LEGS, MAX_K, RetrievalError, RetrievalOptions, retrieve_traced
 from apps.retrieval.selectors import NotReadable, check_documents_readable, searchable_corpora
 from apps.retrieval.tuned_fusion import METHODS
 
@@ -82,10 +75,10 @@ class SearchApi(APIView):
         hits = serializers.SerializerMethodField()
 
         def get_fusion(self, result) -> dict:
-            return result["fusion"].as_dict()
+            return result["retrieval"].trace.fusion.as_dict()
 
         def get_hits(self, result) -> list[dict]:
-            return [hit_as_dict(hit) for hit in result["hits"]]
+            return [hit_as_dict(hit) for hit in result["retrieval"].hits]
 
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -102,8 +95,7 @@ class SearchApi(APIView):
             leg_weights=data.get("weights"),
         )
         try:
-            hits = retrieve(data["query"], corpora, data["filters"], data["k"], options)
+            retrieval = retrieve_traced(data["query"], corpora, data["filters"], data["k"], options)
         except RetrievalError as exc:
             raise ValidationError({"detail": str(exc)}) from None
-        fusion = fusion_plan(options, corpora)
-        return Response(self.OutputSerializer({**data, "fusion": fusion, "hits": hits}).data)
+        return Response(self.OutputSerializer({**data, "retrieval": retrieval}).data)

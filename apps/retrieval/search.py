@@ -1,19 +1,24 @@
-"""retrieve(): rewrite → vector leg ∥ BM25 leg for every variant → fusion → re-check → rerank."""
+"""retrieve(): rewrite → vector leg ∥ BM25 leg for every variant → fusion → re-check → rerank.
+
+retrieve_traced() is the same search, returning with its hits what it searched with
+(RetrievalTrace), so that a recorded answer can be replayed.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from apps.corpora.embedding import get_embedder
+from apps.corpora.embedding import configured_model_name, get_embedder
 from apps.corpora.models import Chunk, Corpus
 from apps.retrieval import fusion
 from apps.retrieval.filters import Filters
 from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
 from apps.retrieval.rerank import rerank
 from apps.retrieval.rewrite import QueryVariant, VariantProvider, embedding_variants, rewrite
+from apps.retrieval.tokenize import ANALYSER_VERSION
 from apps.retrieval.tuned_fusion import EQUAL_WEIGHTS, METHODS, FusionChoice, FusionPlan, plan_for
 
 MAX_QUERY_CHARS = 2000
@@ -34,6 +39,10 @@ class RetrievalOptions:
     # alone: reciprocal rank fusion with them, for every domain. A leg without a weight weighs 1.
     fusion: str | None = None
     leg_weights: dict[str, float] | None = None
+    # A domain's fusion as a trace recorded it (RetrievalTrace.fusion.by_domain), so that a
+    # replay fuses as the recorded search did whatever has been tuned since; it wins over the
+    # above for the domains it names.
+    fusion_by_domain: dict[str, FusionChoice] | None = None
     rrf_k: int = 60
     candidates_per_leg: int = 50
     rewrite_query: bool = True
@@ -96,6 +105,33 @@ HIT_COLUMNS = {
 }
 
 
+@dataclass(frozen=True)
+class RetrievalTrace:
+    """What one search ran with: enough, with the same corpora, document versions and indexes,
+    to run it again."""
+
+    query: str
+    variants: tuple[QueryVariant, ...]  # the original first; source says where each came from
+    fusion: FusionPlan
+    legs: tuple[str, ...]
+    candidates_per_leg: int
+    rrf_k: int
+    embedding_model: str
+    analyser_version: str
+    reranker: str
+
+    def as_dict(self) -> dict:
+        """The trace as plain JSON data; "fusion" gives each searched domain's fusion
+        ({domain: {"method", "leg_weights"}}), whether or not they differ."""
+        return asdict(self) | {"fusion": asdict(self.fusion)["by_domain"]}
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    hits: list[Hit]
+    trace: RetrievalTrace
+
+
 def retrieve(
     query: str,
     corpora: Sequence[Corpus],
@@ -105,19 +141,47 @@ def retrieve(
 ) -> list[Hit]:
     """The best `k` current chunks for `query` among `corpora`, which must be the asker's
     readable corpora (accounts.selectors.readable_corpora), with each leg's score and rank."""
+    return retrieve_traced(query, corpora, filters, k, options).hits
+
+
+def retrieve_traced(
+    query: str,
+    corpora: Sequence[Corpus],
+    filters: Filters | None = None,
+    k: int = 10,
+    options: RetrievalOptions | None = None,
+) -> Retrieval:
+    """retrieve()'s hits, and the trace of what found them."""
     filters, options = filters or Filters(), options or RetrievalOptions()
     check_input(query, k, options)
-    corpus_ids = [c.pk for c in corpora]
-    if not corpus_ids:
-        return []
-    variants = query_variants(query, corpora, options)
     plan = fusion_plan(options, corpora)
+    if not corpora:
+        return Retrieval([], make_trace(query, [], plan, options))
+    variants = query_variants(query, corpora, options)
+    trace = make_trace(query, variants, plan, options)
+    corpus_ids = [c.pk for c in corpora]
     leg_rankings = run_legs(variants, corpus_ids, filters, options)
     fused = fuse_plan(leg_rankings, plan, chunk_domains(leg_rankings, corpora, plan), options)
     hits = hydrate(fused, leg_rankings, corpus_ids, filters, limit=max(k, options.rerank_top))
     if options.reranker:
         hits = rerank(query, hits, options.reranker, options.rerank_top)
-    return hits[:k]
+    return Retrieval(hits[:k], trace)
+
+
+def make_trace(
+    query: str, variants: list[QueryVariant], plan: FusionPlan, options: RetrievalOptions
+) -> RetrievalTrace:
+    return RetrievalTrace(
+        query=query,
+        variants=tuple(variants),
+        fusion=plan,
+        legs=options.legs,
+        candidates_per_leg=options.candidates_per_leg,
+        rrf_k=options.rrf_k,
+        embedding_model=configured_model_name(),
+        analyser_version=ANALYSER_VERSION,
+        reranker=options.reranker,
+    )
 
 
 def check_input(query: str, k: int, options: RetrievalOptions) -> None:
@@ -138,7 +202,9 @@ def check_input(query: str, k: int, options: RetrievalOptions) -> None:
 
 def fusion_plan(options: RetrievalOptions, corpora: Sequence[Corpus]) -> FusionPlan:
     """The fusion of each domain of `corpora`: the one the options name, else its tuned one."""
-    return plan_for({corpus.domain for corpus in corpora}, options.named_fusion())
+    plan = plan_for({corpus.domain for corpus in corpora}, options.named_fusion())
+    recorded = options.fusion_by_domain or {}
+    return FusionPlan({d: recorded.get(d, c) for d, c in plan.by_domain.items()})
 
 
 def query_variants(

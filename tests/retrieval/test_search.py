@@ -3,10 +3,15 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.selectors import readable_corpora
+from apps.corpora.embedding import configured_model_name
 from apps.corpora.models import Chunk, Document
+from apps.retrieval import tuned_fusion
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25Index
-from apps.retrieval.search import RetrievalError, RetrievalOptions, retrieve
+from apps.retrieval.rewrite import QueryVariant
+from apps.retrieval.search import RetrievalError, RetrievalOptions, retrieve, retrieve_traced
+from apps.retrieval.tokenize import ANALYSER_VERSION
+from apps.retrieval.tuned_fusion import FusionChoice
 from tests.retrieval.conftest import CANARY
 
 
@@ -35,6 +40,76 @@ def test_a_hit_carries_its_documents_title(corpora, alice):
     titles = dict(Document.objects.values_list("pk", "title"))
     assert hits and all(hit.document_title == titles[hit.document_id] for hit in hits)
     assert hits[0].document_title == "Anti-Money Laundering Rules"
+
+
+QUERY = "ADA records under 42 USC 1983"
+
+
+class FixedVariant:
+    def variants(self, query: str, domains: frozenset[str]) -> list[QueryVariant]:
+        return [QueryVariant("customer checks", "model")]
+
+
+def test_the_trace_says_what_the_search_ran_with(corpora, alice):
+    tuned_fusion.save("legal", FusionChoice("weighted", {"vector": 1.0, "bm25": 3.0}), {})
+    options = RetrievalOptions(variant_providers=(FixedVariant(),), candidates_per_leg=20)
+
+    traced = retrieve_traced(QUERY, readable_corpora(alice), k=3, options=options)
+
+    trace = traced.trace
+    assert traced.hits == retrieve(QUERY, readable_corpora(alice), k=3, options=options)
+    assert trace.query == QUERY
+    assert trace.variants == (
+        QueryVariant(QUERY, "original"),
+        QueryVariant("ADA (Americans with Disabilities Act) records under 42 USC 1983", "expanded"),
+        QueryVariant("ADA records under 42 U.S.C. § 1983", "citation"),
+        QueryVariant("customer checks", "model"),
+    )
+    assert trace.fusion.single == FusionChoice("weighted", {"vector": 1.0, "bm25": 3.0})
+    assert (trace.legs, trace.candidates_per_leg, trace.rrf_k) == (("vector", "bm25"), 20, 60)
+    assert trace.embedding_model == configured_model_name()
+    assert trace.analyser_version == ANALYSER_VERSION
+    assert trace.as_dict()["fusion"] == {
+        "legal": {"method": "weighted", "leg_weights": {"vector": 1.0, "bm25": 3.0}}
+    }
+    assert trace.as_dict()["variants"][3] == {"text": "customer checks", "source": "model"}
+
+
+def test_the_trace_of_a_mixed_search_gives_each_domains_fusion(corpora):
+    tuned_fusion.save("legal", FusionChoice("weighted", {"vector": 1.0, "bm25": 3.0}), {})
+
+    trace = retrieve_traced("aspirin records", list(corpora), k=3).trace
+
+    assert trace.fusion.single is None
+    assert trace.as_dict()["fusion"] == {
+        "legal": {"method": "weighted", "leg_weights": {"vector": 1.0, "bm25": 3.0}},
+        "medical": {"method": "rrf", "leg_weights": {"vector": 1.0, "bm25": 1.0}},
+    }
+
+
+def test_a_recorded_fusion_is_replayed_whatever_was_tuned_since(corpora):
+    by_keywords = FusionChoice("rrf", {"vector": 0.0, "bm25": 1.0})
+    by_meaning = FusionChoice("rrf", {"vector": 1.0, "bm25": 0.0})
+    tuned_fusion.save("legal", by_keywords, {})
+    tuned_fusion.save("medical", by_meaning, {})
+    recorded = retrieve_traced("aspirin records", list(corpora), k=5)
+    tuned_fusion.save("legal", by_meaning, {})
+    tuned_fusion.save("medical", by_keywords, {})
+
+    record = recorded.trace.as_dict()["fusion"]
+    fusion = {domain: FusionChoice(**choice) for domain, choice in record.items()}
+    replayed = retrieve_traced(
+        "aspirin records", list(corpora), k=5, options=RetrievalOptions(fusion_by_domain=fusion)
+    )
+
+    assert replayed.hits == recorded.hits and replayed.trace == recorded.trace
+    assert retrieve_traced("aspirin records", list(corpora), k=5).hits != recorded.hits
+
+
+def test_a_search_of_no_corpora_still_has_a_trace(db):
+    retrieval = retrieve_traced("due diligence", [], k=3)
+    assert retrieval.hits == [] and retrieval.trace.query == "due diligence"
+    assert retrieval.trace.variants == ()
 
 
 def test_a_rule_number_finds_its_rule_through_bm25(corpora, alice):

@@ -8,7 +8,7 @@ from apps.accounts.services import corpus_access_grant
 from apps.corpora.models import Domain
 from apps.retrieval import tuned_fusion
 from apps.retrieval.fusion import reciprocal_rank_fusion
-from apps.retrieval.search import RetrievalOptions, fusion_plan, retrieve
+from apps.retrieval.search import RetrievalOptions, fusion_plan, retrieve, retrieve_traced
 from apps.retrieval.tuned_fusion import UNTUNED, FusionChoice
 from tests.conftest import practitioner
 
@@ -138,8 +138,8 @@ def test_the_search_api_shows_each_domains_fusion_over_several_domains(corpora, 
             "medical": {"method": "rrf", "leg_weights": {"vector": 1.0, "bm25": 1.0}},
         },
     }
-    hits = retrieve(MIXED_QUERY, list(corpora), k=20)
-    assert [h["chunk_id"] for h in body["hits"]] == [h.chunk_id for h in hits]
+    traced = retrieve_traced(MIXED_QUERY, list(corpora), k=20)
+    assert [h["chunk_id"] for h in body["hits"]] == [h.chunk_id for h in traced.hits]
 
 
 def test_saving_a_domain_keeps_the_others_and_takes_effect_at_once(tuned_fusion_file):

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.corpora.management.commands.ingest import corpus_or_error
 from apps.corpora.models import Corpus
 from apps.retrieval.presenters import hit_as_dict
-from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, fusion_plan, retrieve
+from apps.retrieval.search import LEGS, RetrievalError, RetrievalOptions, retrieve_traced
 from apps.retrieval.selectors import NotReadable, searchable_corpora
 
 EXCERPT_CHARS = 100
@@ -41,25 +41,23 @@ class Command(BaseCommand):
         searcher = user_or_error(user)
         corpora = corpora_or_error(searcher, corpus)
         chosen_legs = tuple(leg.strip() for leg in legs.split(",") if leg.strip())
-        options = RetrievalOptions(legs=chosen_legs)
         try:
-            hits = retrieve(query, corpora, k=k, options=options)
+            retrieval = retrieve_traced(query, corpora, k=k, options=RetrievalOptions(chosen_legs))
         except RetrievalError as exc:
             raise CommandError(str(exc)) from None
-        fusion = fusion_plan(options, corpora)
         result = {
             "query": query,
             "k": k,
-            "fusion": fusion.as_dict(),
-            "hits": [hit_as_dict(hit) for hit in hits],
+            "fusion": retrieval.trace.fusion.as_dict(),
+            "hits": [hit_as_dict(hit) for hit in retrieval.hits],
         }
         if as_json:
             self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
-        elif not hits:
+        elif not retrieval.hits:
             self.stdout.write("no hits")
         else:
             if len(chosen_legs) > 1:
-                self.stdout.write(f"fused by {fusion.describe()}")
+                self.stdout.write(f"fused by {retrieval.trace.fusion.describe()}")
             self.stdout.write(table(result["hits"]))
 
 
