@@ -3,6 +3,10 @@
 Evaluation is an internal operation with no asker: it reads the evaluated corpus directly,
 passing that corpus to retrieve() as the readable set, so no user, role or grant takes part.
 Run it only from the command line or other trusted code, never on behalf of a request.
+
+Other corpora may be searched beside it (`also_search`), as by someone who reads several: they
+compete for the top k, while gold stays in the evaluated corpus. Their hits are named
+"corpus/document", so that a document id they happen to share with the set is never gold.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from apps.evaluation.questions import (
     progress_bar,
     question_filters,
 )
-from apps.retrieval.search import MAX_K, RetrievalOptions, fusion_plan, retrieve
+from apps.retrieval.search import MAX_K, Hit, RetrievalOptions, fusion_plan, retrieve
 
 CONFIGURATIONS: dict[str, RetrievalOptions] = {
     "vector": RetrievalOptions(legs=("vector",)),
@@ -56,6 +60,7 @@ class Report:
     questions_file: str
     corpus: str
     corpus_source: str
+    also_searched: list[str]
     k: int
     questions: int
     skipped_without_gold: list[str]
@@ -71,36 +76,48 @@ def evaluation_run(
     k: int = 10,
     configurations: Sequence[str] = tuple(CONFIGURATIONS),
     limit: int | None = None,
+    also_search: Sequence[str] = (),
     stderr: TextIO | None = None,
 ) -> Report:
     """Load the questions, make sure the corpus holds their documents, run each configuration
-    and score it; progress goes to `stderr` as tqdm bars when given."""
+    over it and the `also_search` corpora and score it; progress goes to `stderr` as tqdm bars
+    when given."""
     _check_options(k, configurations, limit)
     questions = load_questions(questions_path)[:limit]
     if corpus_slug:
         corpus, source = corpus_by_slug(corpus_slug), "given"
     else:
         corpus, source = corpus_for_questions(questions_path, stderr=stderr)
-    bm25_index_ensure(corpus=corpus)
+    searched = searched_corpora(corpus, also_search)
     scored = [q for q in questions if q.gold]
     results = {
-        name: evaluate(scored, corpus, name=name, k=k, stderr=stderr) for name in configurations
+        name: evaluate(scored, searched, name=name, k=k, stderr=stderr) for name in configurations
     }
     return Report(
         questions_file=str(questions_path),
         corpus=corpus.slug,
         corpus_source=source,
+        also_searched=[c.slug for c in searched[1:]],
         k=k,
         questions=len(questions),
         skipped_without_gold=[q.id for q in questions if not q.gold],
         missing_gold_documents=_missing_gold_documents(corpus, scored),
         fusions={
-            name: fusion_plan(CONFIGURATIONS[name], [corpus]).describe()
+            name: fusion_plan(CONFIGURATIONS[name], searched).describe()
             for name in configurations
             if len(CONFIGURATIONS[name].legs) > 1
         },
         results=results,
     )
+
+
+def searched_corpora(corpus: Corpus, also_search: Sequence[str]) -> list[Corpus]:
+    """The evaluated corpus first, then the other corpora searched beside it, each with a
+    current BM25 index."""
+    extra = [corpus_by_slug(slug) for slug in dict.fromkeys(also_search) if slug != corpus.slug]
+    for searched in [corpus, *extra]:
+        bm25_index_ensure(corpus=searched)
+    return [corpus, *extra]
 
 
 def _check_options(k: int, configurations: Sequence[str], limit: int | None) -> None:
@@ -118,24 +135,24 @@ def _check_options(k: int, configurations: Sequence[str], limit: int | None) -> 
 
 def evaluate(
     questions: Sequence[Question],
-    corpus: Corpus,
+    corpora: Sequence[Corpus],
     *,
     name: str,
     k: int = 10,
     stderr: TextIO | None = None,
 ) -> list[QuestionResult]:
-    """Run configuration `name` for each question (all with gold) on `corpus` and score it."""
+    """Run configuration `name` for each question (all with gold) over `corpora` and score it."""
     options = CONFIGURATIONS[name]
     # Loading the model and the BM25 index, and the first few queries through cold caches, are
     # one-offs, not query latency.
     for question in questions[:WARM_UP_QUERIES]:
-        retrieve(question.text, [corpus], k=k, options=options)
+        retrieve(question.text, corpora, k=k, options=options)
     results = []
     for question in progress_bar(stderr, questions, unit="question", desc=name):
         started = time.perf_counter()
-        hits = retrieve(question.text, [corpus], question_filters(question), k=k, options=options)
+        hits = retrieve(question.text, corpora, question_filters(question), k=k, options=options)
         latency_ms = (time.perf_counter() - started) * 1000
-        spans = [(h.document_external_id, h.char_start, h.char_end) for h in hits]
+        spans = [(_document(h, corpora[0]), h.char_start, h.char_end) for h in hits]
         results.append(score(question, spans, k, latency_ms))
     return results
 
@@ -156,6 +173,12 @@ def score(
         reciprocal_rank=metrics.reciprocal_rank(flags[:k]),
         latency_ms=latency_ms,
     )
+
+
+def _document(hit: Hit, evaluated: Corpus) -> str:
+    if hit.corpus == evaluated.slug:
+        return hit.document_external_id
+    return f"{hit.corpus}/{hit.document_external_id}"
 
 
 def _missing_gold_documents(corpus: Corpus, questions: Sequence[Question]) -> list[str]:

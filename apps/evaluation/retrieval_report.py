@@ -33,6 +33,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "questions_file": report.questions_file,
         "corpus": report.corpus,
         "corpus_source": report.corpus_source,
+        "also_searched": report.also_searched,
         "k": report.k,
         "questions": report.questions,
         "skipped_without_gold": report.skipped_without_gold,

@@ -8,7 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.corpora.models import Corpus, IngestionJob
+from apps.retrieval import tuned_fusion
 from apps.retrieval.models import Bm25Index, Bm25IndexStatus
+from apps.retrieval.tuned_fusion import FusionChoice
 
 SET = "minisets"
 LEDGER = (
@@ -231,6 +233,53 @@ def test_an_existing_corpus_is_evaluated_as_it_is(db, questions_file, tmp_path):
     assert IngestionJob.objects.count() == 1
     with pytest.raises(CommandError, match=r"unknown corpus 'nope' \(known: minisets\)"):
         evaluate(questions_file, "--corpus", "nope")
+
+
+def distractors(tmp_path) -> str:
+    """A legal corpus holding the words the questions ask for, in a document whose id is also
+    one of the set's gold documents, beside filler that makes those words rare."""
+    folder = tmp_path / "distractors"
+    folder.mkdir()
+    rare = "zorblax vendelqua zorblax vendelqua. A zorblax ledger held by a vendelqua officer."
+    filler = "Filler clause on notices, assignment and the governing law."
+    documents = [("doc-a", rare), *((f"filler-{n}", filler) for n in range(5))]
+    write_jsonl(
+        folder / "documents.jsonl",
+        [
+            {"id": document, "title": "Distractor", "text": text, "metadata": {"domain": "legal"}}
+            for document, text in documents
+        ],
+    )
+    write_jsonl(folder / "questions.dev.jsonl", QUESTIONS[:1])
+    evaluate(folder / "questions.dev.jsonl", "--legs", "bm25")
+    return "distractors"
+
+
+def test_other_corpora_searched_beside_compete_but_gold_stays_in_the_set(
+    db, questions_file, tmp_path
+):
+    other = distractors(tmp_path)
+    tuned_fusion.save("regulatory", FusionChoice("weighted", {"vector": 1.0, "bm25": 3.0}), {})
+
+    alone = evaluate_json(questions_file, tmp_path, "--legs", "bm25,hybrid,hybrid-rrf")
+    out, _ = evaluate(questions_file, "--also-search", other, "--legs", "bm25,hybrid,hybrid-rrf")
+    beside = evaluate_json(
+        questions_file, tmp_path, "--also-search", other, "--legs", "bm25,hybrid,hybrid-rrf"
+    )
+
+    assert f"corpus {SET} (reused)" in out and f"also searched: {other}" in out
+    assert "hybrid: each domain's own fusion, merged by rank" in out
+    assert alone["also_searched"] == [] and beside["also_searched"] == [other]
+    rare = {row["id"]: row["results"]["bm25"] for row in beside["per_question"]}["q-rare"]
+    assert [hit["document"] for hit in rare["hits"]] == [f"{other}/doc-a", "doc-a"]
+    assert [hit["relevant"] for hit in rare["hits"]] == [False, True]
+    assert beside["summaries"]["bm25"]["all"]["mrr"] < alone["summaries"]["bm25"]["all"]["mrr"]
+    assert beside["missing_gold_documents"] == []
+
+
+def test_an_unknown_corpus_to_search_beside_is_named(db, questions_file):
+    with pytest.raises(CommandError, match=r"unknown corpus 'nope' \(known: minisets\)"):
+        evaluate(questions_file, "--also-search", "nope")
 
 
 def test_a_missing_questions_file_is_named(db, tmp_path):

@@ -27,12 +27,20 @@ class Command(BaseCommand):
             default=",".join(retrieval.CONFIGURATIONS),
             help=f"comma-separated configurations among {', '.join(retrieval.CONFIGURATIONS)}",
         )
+        parser.add_argument(
+            "--also-search",
+            nargs="+",
+            default=[],
+            metavar="SLUG",
+            help="existing corpora searched beside the evaluated one, as by someone who reads "
+            "them all; gold stays in the evaluated corpus",
+        )
         parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
         parser.add_argument(
             "--json", type=Path, dest="json_out", metavar="OUT", help="write all numbers here"
         )
 
-    def handle(self, *args, questions, corpus, k, legs, limit, json_out, **options):
+    def handle(self, *args, questions, corpus, k, legs, also_search, limit, json_out, **options):
         if json_out is not None and not json_out.parent.is_dir():
             raise CommandError(f"cannot write {json_out}: no folder {json_out.parent}")
         try:
@@ -42,6 +50,7 @@ class Command(BaseCommand):
                 k=k,
                 configurations=[name.strip() for name in legs.split(",") if name.strip()],
                 limit=limit,
+                also_search=also_search,
                 stderr=self.stderr,
             )
         except EvaluationError as exc:
@@ -58,6 +67,8 @@ class Command(BaseCommand):
             f"{report.questions - skipped} scored, {skipped} without gold skipped; "
             f"corpus {report.corpus} ({report.corpus_source}); k={report.k}"
         )
+        if report.also_searched:
+            self.stdout.write(f"also searched: {', '.join(report.also_searched)}")
         if report.missing_gold_documents:
             self.stderr.write(
                 f"warning: {len(report.missing_gold_documents)} gold document(s) are not in "
