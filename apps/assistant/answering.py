@@ -35,6 +35,7 @@ UNKNOWN_SUBJECT = "the corpora you can read do not mention {}"
 OFF_TOPIC = "the passages found do not mention {}"
 UNSETTLED = "the passages found do not settle the question"
 NOT_TOGETHER = "no passage found speaks of {} together"
+NOT_ANSWERED = "the passages found that mention {} do not answer the question"
 NO_ANSWER = "the passages found do not state {}"
 
 
@@ -182,8 +183,9 @@ class Answering:
         return AnswerStatus.ABSTAINED, self.abstain_reason or NOTHING_SUPPORTED
 
     def unaddressed(self) -> str | None:
-        """What the passages found lack of the question's subjects, if anything: a subject none
-        of them mentions, or subjects that none mentions together (a false premise)."""
+        """What the passages found lack of the question's subjects, if it has any: a subject
+        none of them mentions, subjects that none mentions together (a false premise), or
+        what the passages that do mention them leave unanswered."""
         missing = self.subjects_missing_everywhere()
         if missing:
             return OFF_TOPIC.format(named(missing))
@@ -191,6 +193,8 @@ class Answering:
             relevance.missing_subjects(self.focus, source.context) for source in self.prompt.sources
         ):
             return NOT_TOGETHER.format(" and ".join(s.text for s in self.focus.subjects))
+        if self.focus.subjects:
+            return NOT_ANSWERED.format(" and ".join(s.text for s in self.focus.subjects))
         return None
 
     def dropped_reason(self) -> str:

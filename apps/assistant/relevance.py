@@ -155,7 +155,7 @@ class Focus:
     answer_type: str | None
     decisive_terms: tuple[str, ...] = ()  # what a yes/no or "who" answer must speak of
     unknown: tuple[str, ...] = ()  # subjects the corpora never mention
-    common_terms: tuple[str, ...] = ()  # question words that fill the corpora: no evidence
+    common_terms: tuple[str, ...] = ()  # question words that fill the corpora, rarest first
 
     def as_dict(self) -> dict:
         return {
@@ -284,6 +284,11 @@ def spellings(text: str, domains: frozenset[str]) -> list[str]:
     return forms
 
 
+def is_case(subject: Subject) -> bool:
+    """A case name: "Salman v United States"."""
+    return any(word in ("v", "vs") for word in subject.text.lower().split())
+
+
 def unknown_subjects(found: Iterable[Subject], vocabulary: Vocabulary) -> tuple[str, ...]:
     """The subjects of which the corpora mention no form."""
     return tuple(
@@ -357,7 +362,9 @@ def settle(focus: Focus, vocabulary: Vocabulary) -> Focus:
         if len(decisive) > VERDICT_MAX_TERMS:
             answer_type, decisive = None, ()
     unknown = unknown_subjects(focus.subjects, vocabulary)
-    filling = tuple(t for t in terms if vocabulary.count(t) > common)
+    filling = tuple(
+        sorted((t for t in terms if vocabulary.count(t) > common), key=vocabulary.count)
+    )
     return Focus(focus.question, kept, answer_type, decisive, unknown, filling)
 
 
@@ -399,7 +406,8 @@ def carries_answer(focus: Focus, statement: str) -> bool:
     if focus.answer_type is None:
         return True
     if focus.answer_type in DECIDED:
-        if not holds_terms(set(analyse(statement)), focus.decisive_terms):
+        named = {term for s in focus.subjects for form in s.forms for term in form}
+        if not decides(set(analyse(statement)), focus.decisive_terms, named):
             return False
         wants_clinician = CLINICIAN_QUESTION.search(focus.question.lower())
         return not (focus.answer_type == PARTY and wants_clinician) or bool(
@@ -415,6 +423,17 @@ def carries_answer(focus: Focus, statement: str) -> bool:
             or any(w in TIME_TRIGGERS or w in MONTHS or is_year(w) for w in words)
         )
     return any(meaning.is_number(w) for w in words)
+
+
+def decides(terms: set[str], decisive: tuple[str, ...], subject_terms: set[str]) -> bool:
+    """A statement speaks of what a yes/no or "who" question asks when it holds all of its
+    decisive words, or all but one of three or more (a finding may name its outcome in other
+    words), never missing a subject's: "Can an abscessed tooth cause a heart attack?" is not
+    settled by a sentence on heart attacks alone."""
+    missing = [term for term in decisive if not holds_terms(terms, (term,))]
+    if any(term in subject_terms for term in missing):
+        return False
+    return len(missing) <= (len(decisive) >= 3)
 
 
 def typed_values(kind: str, statement: str) -> set[tuple[str, str, str]]:

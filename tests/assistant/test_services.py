@@ -210,7 +210,9 @@ def test_a_supported_statement_about_another_subject_is_dropped_as_off_topic(bob
     assert dropped["reason"] == "off_topic" and dropped["verdicts"][0]["supported"]
     assert answer.status == AnswerStatus.ABSTAINED
     # A passage found does speak of hypertension, but not of aspirin for it.
-    assert answer.abstain_reason == "the passages found do not settle the question"
+    assert answer.abstain_reason == (
+        "the passages found that mention Hypertension and aspirin do not answer the question"
+    )
 
 
 def test_how_long_is_answered_with_the_period(alice, corpora):

@@ -90,9 +90,14 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
         return choose_clauses(prompt, cues), []
     focus = question_focus(prompt)
     question_terms = set(analyse(prompt.question))
-    # Words that fill the corpora ("Court", "United States") are no evidence that a sentence
-    # answers: a notice that shares only those is not quoted.
-    telling = question_terms - set(focus.common_terms)
+    # Words that fill the corpora ("Court") are no evidence that a sentence answers, nor is the
+    # name of a case, which its opinion repeats: a sentence must share another word (or, if all
+    # fill the corpora, the least common: "hold"), so that the notice printed above an opinion,
+    # naming the Court and the United States, is not quoted.
+    cases = {term for s in focus.subjects if relevance.is_case(s) for f in s.forms for term in f}
+    telling = question_terms - set(focus.common_terms) - cases or set(
+        [t for t in focus.common_terms if t not in cases][:1]
+    )
     units = [(source, text) for source in prompt.sources for text in statement_units(source)]
     unit_terms = [set(analyse(text)) for _, text in units]
     found = set().union(*unit_terms)
