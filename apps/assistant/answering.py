@@ -22,7 +22,7 @@ from apps.assistant.presenters import (
 )
 from apps.corpora.models import Corpus, Document
 from apps.retrieval.filters import Filters
-from apps.retrieval.search import retrieve
+from apps.retrieval.search import Hit, RetrievalOptions, retrieve_traced
 from apps.retrieval.vocabulary import corpus_vocabulary
 
 Event = tuple[str, dict]
@@ -74,6 +74,7 @@ class Answering:
         self.clock = Clock()
         self.prompt = prompts.build(question, [])
         self.focus = relevance.Focus(question, (), None)
+        self.retrieval: dict = {}
         self.conflict: dict | None = None
         self.hits: list[dict] = []
         self.raw = ""
@@ -104,8 +105,9 @@ class Answering:
     def retrieve(self) -> Iterator[Event]:
         yield "stage", {"stage": "retrieving"}
         since = time.perf_counter()
-        self.focus = self.question_focus()
-        hits = self.passages()
+        self.focus = question_focus(self.question, self.searched)
+        query = search_query(self.question)
+        hits, self.retrieval = find_passages(query, self.searched, self.filters, self.focus)
         self.clock.add("retrieve", since)
         self.prompt = prompts.build(self.question, hits, self.focus)
         self.hits = [hit_record(source) for source in self.prompt.sources]
@@ -136,28 +138,6 @@ class Answering:
             if result.shown:
                 self.clock.mark("first_statement")
                 yield "statement", statement_as_dict(statement_record(result), self.hits)
-
-    def passages(self) -> list:
-        """The passages to answer from. A question that wants a period, a time or an amount
-        looks deeper, and takes the passages that state one first: a rule's period often
-        sits in the chunk that ends its list, away from the words of the question."""
-        k = settings.ANSWER_SOURCES
-        if self.focus.answer_type not in relevance.TYPED:
-            return retrieve(search_query(self.question), self.searched, self.filters, k=k)
-        hits = retrieve(search_query(self.question), self.searched, self.filters, k=k * DEEPER)
-        typed = [hit for hit in hits if relevance.carries_answer(self.focus, hit.text)]
-        return (typed + [hit for hit in hits if hit not in typed])[:k]
-
-    def question_focus(self) -> relevance.Focus:
-        """What the question asks about; a known contract question is about its clause, which
-        its learned vocabulary finds, so only its answer type applies."""
-        vocabulary = corpus_vocabulary([corpus.pk for corpus in self.searched])
-        found = relevance.question_focus(
-            self.question, {corpus.domain for corpus in self.searched}, vocabulary
-        )
-        if cues_for(self.question):
-            return relevance.Focus(self.question, (), found.answer_type)
-        return found
 
     def find_conflict(self) -> dict | None:
         documents = {hit["document_id"] for hit in self.hits}
@@ -213,6 +193,40 @@ class Answering:
             here = set(relevance.missing_subjects(self.focus, source.context))
             missing = here if missing is None else missing & here
         return sorted(missing or ())
+
+
+def question_focus(question: str, searched: list[Corpus]) -> relevance.Focus:
+    """What the question asks about, in the searched corpora; a known contract question is
+    about its clause, which its learned vocabulary finds, so only its answer type applies."""
+    vocabulary = corpus_vocabulary([corpus.pk for corpus in searched])
+    found = relevance.question_focus(question, {c.domain for c in searched}, vocabulary)
+    if cues_for(question):
+        return relevance.Focus(question, (), found.answer_type)
+    return found
+
+
+def find_passages(
+    query: str,
+    searched: list[Corpus],
+    filters: Filters,
+    focus: relevance.Focus,
+    options: RetrievalOptions | None = None,
+    k: int | None = None,
+) -> tuple[list[Hit], dict]:
+    """The passages to answer from, and the record of how they were found. A question that
+    wants a period, a time or an amount looks deeper and takes the passages that state one
+    first: a rule's period often sits in the chunk that ends its list, away from the words of
+    the question."""
+    k = k or settings.ANSWER_SOURCES
+    stating_first = focus.answer_type in relevance.TYPED
+    depth = k * DEEPER if stating_first else k
+    found = retrieve_traced(query, searched, filters, k=depth, options=options)
+    hits = found.hits
+    if stating_first:
+        stating = [hit for hit in hits if relevance.carries_answer(focus, hit.text)]
+        hits = stating + [hit for hit in hits if hit not in stating]
+    record = found.trace.as_dict() | {"k": k, "depth": depth, "stating_first": stating_first}
+    return hits[:k], record
 
 
 def named(subjects) -> str:

@@ -3,6 +3,7 @@ everything needed to replay the answer."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
@@ -93,8 +94,19 @@ def answer_record(*, answering: Answering) -> Answer:
         abstain_reason=reason,
         error=answering.error,
         timings=answering.clock.finish(),
+        retrieval=answering.retrieval,
         checker={**checker_version(), "focus": answering.focus.as_dict()},
         conflict=answering.conflict,
+    )
+
+
+def filters_from_record(record: dict) -> Filters:
+    """The Filters an answer recorded with filters_record()."""
+    return Filters(
+        **{
+            key: tuple(value) if isinstance(value, list) else datetime.date.fromisoformat(value)
+            for key, value in record.items()
+        }
     )
 
 

@@ -315,6 +315,18 @@ def hydrate(
     return hits
 
 
+def recorded_hits(chunk_ids: Sequence[int]) -> list[Hit]:
+    """The chunks with these ids, in this order, whatever the version of their documents:
+    the passages an answer was given, read again to replay or audit it. Ids of chunks that no
+    longer exist are left out."""
+    rows = Chunk.objects.filter(pk__in=chunk_ids).values_list(*HIT_COLUMNS.values())
+    found = {row[0]: dict(zip(HIT_COLUMNS, row, strict=True)) for row in rows}
+    return [
+        make_hit(found[chunk_id], {}, 0.0, rank)
+        for rank, chunk_id in enumerate((c for c in chunk_ids if c in found), start=1)
+    ]
+
+
 def make_hit(columns: dict, legs: dict[str, LegScore], score: float, rank: int) -> Hit:
     return Hit(
         **columns | {"heading_path": tuple(columns["heading_path"])},
