@@ -47,16 +47,31 @@ TOKEN = re.compile(r"[$£€%]|[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+")
 _DROPPED = re.compile("['’‘`\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 
 
+@lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[str, ...]:
     folded = _DROPPED.sub("", unicodedata.normalize("NFKC", text).lower())
     return tuple(TOKEN.findall(folded))
 
 
-def _lexicon(entries: dict[str, str]) -> dict[tuple[str, ...], str]:
+Lexicon = dict[str, tuple[tuple[tuple[str, ...], str], ...]]
+
+
+def _lexicon(entries: dict[str, str]) -> Lexicon:
+    """Phrases, each with its class, by their first word and longest first ("#": a number
+    must follow the phrase)."""
+    classes: dict[tuple[str, ...], str] = {}
+    for phrases, cls in entries.items():
+        for phrase in phrases.split("|"):
+            key = tuple(phrase.split())
+            if key in classes:
+                raise ValueError(f"{phrase!r} is listed for {classes[key]!r} and {cls!r}")
+            classes[key] = cls
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for key, cls in classes.items():
+        by_first.setdefault(key[0], []).append((key, cls))
     return {
-        tuple(phrase.split()): cls
-        for phrases, cls in entries.items()
-        for phrase in phrases.split("|")
+        first: tuple(sorted(phrases, key=lambda entry: -len(entry[0])))
+        for first, phrases in by_first.items()
     }
 
 
@@ -160,7 +175,7 @@ QUANTITY = _lexicon(
         "|adverse|unfavourable|unfavorable|negative": "worse",
     }
 )
-CATEGORIES = ((MODALITY, MODALITY_MISMATCH), (TIME, TIME_MISMATCH), (QUANTITY, QUANTITY_MISMATCH))
+CATEGORIES = {MODALITY_MISMATCH: MODALITY, TIME_MISMATCH: TIME, QUANTITY_MISMATCH: QUANTITY}
 
 # Words between a marker and the term it governs that say nothing of the term.
 _SKIPPED = frozenset(
@@ -189,21 +204,29 @@ def is_number(token: str) -> bool:
     return token[0].isdigit() or token in NUMBER_WORDS
 
 
-def markers(words: tuple[str, ...], lexicon: dict[tuple[str, ...], str]) -> list[Marker]:
-    found, index, longest = [], 0, max(len(p) for p in lexicon)
+def markers(words: tuple[str, ...], lexicon: Lexicon) -> list[Marker]:
+    """The phrases of `lexicon` in `words`, the longest at each position."""
+    found, index = [], 0
     while index < len(words):
-        for size in range(min(longest, len(words) - index), 0, -1):
-            phrase = words[index : index + size]
-            cls = lexicon.get(phrase)
-            if cls is None and index + size < len(words) and is_number(words[index + size]):
-                cls = lexicon.get((*phrase, "#"))
-            if cls is not None:
+        for phrase, cls in lexicon.get(words[index], ()):
+            size = len(phrase) - (phrase[-1] == "#")
+            if phrase[-1] == "#" and not (
+                index + size < len(words) and is_number(words[index + size])
+            ):
+                continue
+            if words[index : index + size] == phrase[:size]:
                 found.append(Marker(cls, index, governed(words, index + size)))
                 index += size
                 break
         else:
             index += 1
     return found
+
+
+@lru_cache(maxsize=4096)
+def anchor_markers(words: tuple[str, ...], reason: str) -> tuple[Marker, ...]:
+    """An anchor sentence is compared with every statement that rests on it: read it once."""
+    return tuple(markers(words, CATEGORIES[reason]))
 
 
 def governed(words: tuple[str, ...], start: int) -> str:
@@ -217,13 +240,11 @@ def governed(words: tuple[str, ...], start: int) -> str:
 def mismatched(claim: tuple[str, ...], anchor: tuple[str, ...]) -> str | None:
     """The reason code of the first kind of marker on which the claim and its anchor
     disagree, or None."""
-    for lexicon, reason in CATEGORIES:
-        anchor_markers = markers(anchor, lexicon)
-        classes = {m.cls for m in anchor_markers}
+    for reason, lexicon in CATEGORIES.items():
+        found = anchor_markers(anchor, reason)
+        classes = {m.cls for m in found}
         for marker in markers(claim, lexicon):
-            aligned = {
-                m.cls for m in anchor_markers if marker.governs and m.governs == marker.governs
-            }
+            aligned = {m.cls for m in found if marker.governs and m.governs == marker.governs}
             if marker.cls not in (aligned or classes):
                 return reason
     return None

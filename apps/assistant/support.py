@@ -206,7 +206,8 @@ MONTHS = frozenset(
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def numbers(text: str) -> frozenset[str]:
     """Numeric terms as the BM25 analyser keeps them ("4.15.16", "§271(f)(1)", "1000000",
     "covid-19"), numbers and ordinals written as words, and capitalised month names."""
     found = {term for term in analyse(text) if any(c.isdigit() for c in term)}
@@ -218,7 +219,7 @@ def numbers(text: str) -> set[str]:
             found.update(ORDINALS[part] for part in parts if part in ORDINALS)
         elif word[0].isupper() and word.lower() in MONTHS:
             found.add(word.lower())
-    return found
+    return frozenset(found)
 
 
 NEGATION_WORDS = frozenset(
