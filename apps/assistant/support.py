@@ -102,7 +102,7 @@ def gather(statement: str, passage: str) -> Evidence:
     coverage = len(terms & profile.terms) / len(terms)
     if not numbers(text) <= set().union(*(numbers(s) for s in window)):
         return Evidence(NUMBER_MISSING, coverage, anchor)
-    if not entities(text) <= profile.words:
+    if not entities(text) <= set().union(*(sentence_words(s) for s in window)):
         return Evidence(ENTITY_MISSING, coverage, anchor)
     if negations(text) != negations(anchor):
         return Evidence(NEGATION_MISMATCH, coverage, anchor)
@@ -256,10 +256,15 @@ def entities(text: str) -> set[str]:
     """Capitalised words that are not ordinary openers: parties, places, drugs, defined terms."""
     return {
         word.lower()
-        for word in WORD.findall(text)
+        for word in WORD.findall(text.translate(QUOTES))
         if word[0].isupper() and word.lower() not in OPENERS and word.lower() not in MONTHS
     }
 
 
 def words(text: str) -> set[str]:
-    return set(WORD.findall(text.lower()))
+    return set(WORD.findall(text.lower().translate(QUOTES)))
+
+
+@lru_cache(maxsize=4096)
+def sentence_words(sentence: str) -> frozenset[str]:
+    return frozenset(words(sentence))

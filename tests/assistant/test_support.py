@@ -84,3 +84,15 @@ def test_a_verbatim_rule_with_its_list_items_is_supported_however_it_was_wrapped
     )
     statement = " ".join(passage.split())
     assert assess(statement, passage).supported
+
+
+def test_a_party_named_elsewhere_in_the_passage_is_not_the_one_the_sentence_names():
+    passage = (
+        "The Licensee shall pay the royalties quarterly. The agreement was drafted at length. "
+        "Its schedules were agreed. The Licensor retains title to the Marks."
+    )
+    # "Licensor" is in the passage, but the sentence the statement rests on names the Licensee.
+    assert assess("The Licensor shall pay the royalties quarterly.", passage).reason == (
+        "entity_missing"
+    )
+    assert assess("The Licensee shall pay the royalties quarterly.", passage).supported
