@@ -26,7 +26,7 @@ from apps.evaluation.meaning_edits import (
     changed_unit,
 )
 from apps.evaluation.role_edits import swapped_roles
-from apps.retrieval.search import retrieve
+from apps.retrieval.search import retrieve, retrieve_traced
 from tests.assistant.conftest import CANARY, ScriptedGenerator
 
 QUESTION = (
@@ -138,13 +138,16 @@ class Adversary:
 
 
 @pytest.mark.django_db
-def test_no_unsupported_statement_is_ever_shown(alice, corpora, monkeypatch):
+def test_no_unsupported_statement_is_ever_shown(alice, corpora, monkeypatch, settings):
     corpus_a, corpus_b = corpora
     readable_hits = retrieve(QUESTION, [corpus_a], k=8)
     [unreadable_hit] = retrieve(f"{CANARY} protocol dose", [corpus_b], k=1)
     assert CANARY in unreadable_hit.text
     # As if retrieval had leaked a passage from a corpus alice may not read.
-    monkeypatch.setattr(answering, "retrieve", lambda *a, **k: [*readable_hits, unreadable_hit])
+    leaked = retrieve_traced(QUESTION, [corpus_a], k=8)
+    leaked.hits.append(unreadable_hit)
+    monkeypatch.setattr(answering, "retrieve_traced", lambda *a, **k: leaked)
+    settings.ANSWER_SOURCES = len(leaked.hits)
     adversary = Adversary(readable_hits, unreadable_hit, random.Random(20261125))
     # Every meaning-changing kind has sentences of these passages to work on.
     assert all(applicable for _, applicable in adversary.meaning.values()), adversary.meaning
