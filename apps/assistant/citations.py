@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
-from apps.assistant import injection, meaning, relevance, sentences, support
+from apps.assistant import injection, meaning, relevance, sentences, subjects, support
 from apps.assistant.answer_format import DraftStatement
 from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Source
@@ -83,7 +83,7 @@ class CheckedStatement:
 def checker_version() -> dict:
     """The checker's version: a hash of its code, with its cut-offs, so that every answer says
     which checker judged it."""
-    modules = (sys.modules[__name__], support, meaning, relevance, sentences, injection)
+    modules = (sys.modules[__name__], support, meaning, relevance, subjects, sentences, injection)
     digest = hashlib.sha256()
     for module in modules:
         digest.update(Path(module.__file__).read_bytes())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.assistant import relevance
+from apps.assistant.subjects import subjects
 from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.vocabulary import Vocabulary
 
@@ -29,7 +30,7 @@ def focus_of(question: str, vocabulary: Vocabulary) -> relevance.Focus:
 
 
 @pytest.mark.parametrize(
-    ("question", "subjects"),
+    ("question", "named"),
     [
         ("What are the side effects of metformin?", ["metformin"]),
         ("What are the brand names of Linaclotide ?", ["Linaclotide"]),
@@ -43,8 +44,8 @@ def focus_of(question: str, vocabulary: Vocabulary) -> relevance.Focus:
         ("Are there interactions between Blond psyllium and foods ?", ["Blond psyllium"]),
     ],
 )
-def test_the_subjects_are_what_the_question_names(question, subjects):
-    assert [s.text for s in relevance.subjects(question, frozenset({"legal"}))] == subjects
+def test_the_subjects_are_what_the_question_names(question, named):
+    assert [s.text for s in subjects(question, frozenset({"legal"}))] == named
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from apps.assistant.generators.base import DecodingSettings, Generator, Generato
 from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Prompt, Source
 from apps.assistant.sentences import sentence_spans
+from apps.assistant.subjects import is_case
 from apps.retrieval.tokenize import analyse, index_terms
 
 # Below it, no sentence answers the question. 0.22 kept answers away from questions the corpus
@@ -94,7 +95,7 @@ def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:
     # name of a case, which its opinion repeats: a sentence must share another word (or, if all
     # fill the corpora, the least common: "hold"), so that the notice printed above an opinion,
     # naming the Court and the United States, is not quoted.
-    cases = {term for s in focus.subjects if relevance.is_case(s) for f in s.forms for term in f}
+    cases = {term for s in focus.subjects if is_case(s) for f in s.forms for term in f}
     telling = question_terms - set(focus.common_terms) - cases or set(
         [t for t in focus.common_terms if t not in cases][:1]
     )
