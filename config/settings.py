@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.corpora",
     "apps.retrieval",
     "apps.assistant",
+    "apps.portal",
     "apps.evaluation",
 ]
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from apps.assistant import views
+from apps.portal import views
 
 urlpatterns = [
     path("", views.ask, name="ask"),

@@ -11,7 +11,7 @@ from apps.corpora.models import Document
 
 @login_required
 def ask(request):
-    return render(request, "assistant/ask.html", {"corpora": readable_corpora(request.user)})
+    return render(request, "portal/ask.html", {"corpora": readable_corpora(request.user)})
 
 
 @login_required
@@ -29,7 +29,7 @@ def document(request, document_id: int):
         context.update(
             before=found.text[:start], cited=found.text[start:end], after=found.text[end:]
         )
-    return render(request, "assistant/document.html", context)
+    return render(request, "portal/document.html", context)
 
 
 def cited_span(text: str, start: str | None, end: str | None) -> tuple[int, int] | None:

@@ -61,7 +61,7 @@ def test_the_ask_page_offers_only_the_readable_corpora_all_checked(alice, corpus
     page = response.content.decode()
     assert 'value="a" checked' in page and "Corpus A" in page
     assert 'value="b"' not in page and "Corpus B" not in page
-    assert 'aria-live="polite"' in page and "assistant/ask.js" in page
+    assert 'aria-live="polite"' in page and "portal/ask.js" in page
 
 
 def test_the_ask_page_explains_when_no_corpus_is_readable(carol, corpus_a, login):
