@@ -168,7 +168,10 @@ class IngestionJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the job last reported progress."
+        null=True,
+        blank=True,
+        help_text="When the job's worker last showed it was alive; a running job's goes stale "
+        "only if its worker stopped.",
     )
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from apps.corpora import services
@@ -84,16 +86,12 @@ def run_ingestion_job(job_id: int, on_progress: ProgressCallback | None = None) 
     """Run an ingestion job to the end, recording progress, counts and per-file errors on it."""
     job = IngestionJob.objects.select_related("corpus").get(pk=job_id)
     job.status, job.started_at = JobStatus.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    job.heartbeat_at = job.started_at
+    job.save(update_fields=["status", "started_at", "heartbeat_at"])
     progress = JobProgress(job, on_progress)
     try:
-        embedder = services.corpus_embedder(job.corpus)
-        pending = prepare_documents(job, embedder, progress)
-        progress.total(sum(len(p.chunks) for p in pending))
-        for group in embedding_groups(pending):
-            vectors = embed_group(job, embedder, group, progress)
-            with progress.timed("write"):
-                write_group(job, group, vectors)
+        with heartbeat(job.pk):
+            run_stages(job, progress)
     except Exception as exc:
         logger.exception("ingestion job %s failed", job.pk)
         finish(job, JobStatus.FAILED, f"ingestion stopped: {type(exc).__name__}: {exc}")
@@ -105,6 +103,44 @@ def run_ingestion_job(job_id: int, on_progress: ProgressCallback | None = None) 
         if job.documents_created or job.documents_updated:
             corpus_changed.send(sender=IngestionJob, corpus=job.corpus)
     return job
+
+
+def run_stages(job: IngestionJob, progress: JobProgress) -> None:
+    embedder = services.corpus_embedder(job.corpus)
+    pending = prepare_documents(job, embedder, progress)
+    progress.total(sum(len(p.chunks) for p in pending))
+    for group in embedding_groups(pending):
+        vectors = embed_group(job, embedder, group, progress)
+        with progress.timed("write"):
+            write_group(job, group, vectors)
+
+
+@contextmanager
+def heartbeat(job_id: int) -> Iterator[None]:
+    """Touch the job's heartbeat from a thread of its own while the block runs, so that one long
+    step (a large PDF, a slow write) never looks like a dead worker, and a killed one does."""
+    every = services.ingestion_stale_after().total_seconds() / 10
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    IngestionJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    logger.warning("ingestion job %s: heartbeat not written", job_id, exc_info=True)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"ingestion-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def finish(job: IngestionJob, status: str, error: str | None = None) -> None:

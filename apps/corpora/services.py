@@ -4,22 +4,27 @@ import enum
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.corpora.chunking import ChunkDraft
 from apps.corpora.embedding import Embedder, EmbeddingModelError, get_embedder
-from apps.corpora.models import Chunk, Corpus, Document, DocumentStatus, IngestionJob
+from apps.corpora.models import Chunk, Corpus, Document, DocumentStatus, IngestionJob, JobStatus
 from apps.corpora.parsers import ParsedDocument
+from apps.corpora.signals import corpus_changed
 
 if TYPE_CHECKING:
     import numpy as np
 
 CHUNK_WRITE_BATCH = 500
+# A running job's worker touches its heartbeat every tenth of this; this much silence means the
+# worker process is gone (killed, out of memory, its host lost).
+INGEST_STALE_SECONDS = 300
 
 
 class IngestOutcome(enum.Enum):
@@ -229,3 +234,47 @@ def ingestion_job_create(
     return IngestionJob.objects.create(
         corpus=corpus, paths=[str(p) for p in paths], requested_by=requested_by
     )
+
+
+def ingestion_stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat before it counts as abandoned."""
+    return timedelta(seconds=getattr(settings, "INGEST_STALE_SECONDS", INGEST_STALE_SECONDS))
+
+
+def ingestion_jobs_reap() -> list[IngestionJob]:
+    """Mark failed, with the reason, every running job whose heartbeat is older than
+    `ingestion_stale_after()`; returns them.
+
+    Each document a job wrote is committed whole, so those stay; a corpus that got any of them
+    is announced with `corpus_changed`, so that derived indexes are rebuilt from what was
+    committed.
+    """
+    now = timezone.now()
+    cutoff = now - ingestion_stale_after()
+    stale = IngestionJob.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return [
+        job for job in stale.select_related("corpus") if ingestion_job_abandon(job=job, now=now)
+    ]
+
+
+@transaction.atomic
+def ingestion_job_abandon(*, job: IngestionJob, now) -> bool:
+    last = job.heartbeat_at or job.started_at
+    reason = (
+        f"the worker stopped: no heartbeat since {last.isoformat(timespec='seconds')} "
+        f"(limit {ingestion_stale_after().total_seconds():.0f} s); documents written before "
+        "then are kept, and running the same ingest again adds the rest"
+    )
+    # Only if it is still silent: its worker may have come back since it was read.
+    claimed = IngestionJob.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at
+    ).update(status=JobStatus.FAILED, stage="failed", finished_at=now, errors=[*job.errors, reason])
+    if not claimed:
+        return False
+    job.refresh_from_db()
+    written = Document.objects.filter(corpus=job.corpus, created_at__gte=job.started_at or now)
+    if written.exists():
+        corpus_changed.send(sender=IngestionJob, corpus=job.corpus)
+    return True

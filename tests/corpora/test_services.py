@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.corpora import services
-from apps.corpora.models import Chunk, Document, DocumentStatus, JobStatus
+from apps.corpora.models import Chunk, Document, DocumentStatus, IngestionJob, JobStatus
+from apps.retrieval.models import Bm25Index as Bm25IndexRow
+from apps.retrieval.models import Bm25IndexStatus
 from tests.corpora import pdf_samples
 from tests.corpora.conftest import RULES_V1, RULES_V2, ingest
 
@@ -139,3 +143,67 @@ def test_a_document_with_an_overlong_title_is_unchanged_on_reingest(corpus, tmp_
 
     assert job.documents_unchanged == 1 and Document.objects.count() == 1
     assert Document.objects.get().title == "T" * 500
+
+
+def running_job(corpus, *, silent_for: timedelta, started_before: timedelta | None = None):
+    now = timezone.now()
+    return IngestionJob.objects.create(
+        corpus=corpus,
+        status=JobStatus.RUNNING,
+        started_at=now - (started_before or silent_for),
+        heartbeat_at=now - silent_for,
+    )
+
+
+def test_a_job_silent_past_the_limit_is_failed_with_the_reason(corpus, settings):
+    settings.INGEST_STALE_SECONDS = 300
+    silent = running_job(corpus, silent_for=timedelta(minutes=6))
+    beating = running_job(corpus, silent_for=timedelta(seconds=10))
+    never_beat = IngestionJob.objects.create(
+        corpus=corpus, status=JobStatus.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    done = IngestionJob.objects.create(
+        corpus=corpus,
+        status=JobStatus.SUCCEEDED,
+        heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+
+    reaped = services.ingestion_jobs_reap()
+
+    assert {job.pk for job in reaped} == {silent.pk, never_beat.pk}
+    silent.refresh_from_db()
+    assert (silent.status, silent.stage) == (JobStatus.FAILED, "failed")
+    assert silent.finished_at is not None
+    assert "the worker stopped: no heartbeat since" in silent.errors[-1]
+    assert "limit 300 s" in silent.errors[-1]
+    for job, status in ((beating, JobStatus.RUNNING), (done, JobStatus.SUCCEEDED)):
+        job.refresh_from_db()
+        assert job.status == status and not job.errors
+
+
+def test_reaping_rebuilds_the_bm25_index_of_a_corpus_the_job_wrote_to(corpus, rules_file):
+    other = services.corpus_create(slug="beta", name="Beta", domain="regulatory")
+    ingest(corpus, rules_file)
+    Bm25IndexRow.objects.filter(corpus=corpus).delete()
+    # A job that died after committing that document, before its index was built.
+    wrote = running_job(corpus, silent_for=timedelta(minutes=6), started_before=timedelta(hours=1))
+    running_job(other, silent_for=timedelta(minutes=6))
+
+    services.ingestion_jobs_reap()
+
+    index = Bm25IndexRow.objects.get(corpus=corpus)
+    assert index.status == Bm25IndexStatus.READY
+    assert index.chunk_count == active_chunks(corpus).count() > 0
+    assert not Bm25IndexRow.objects.filter(corpus=other).exists()
+    wrote.refresh_from_db()
+    assert wrote.status == JobStatus.FAILED
+
+
+def test_a_job_that_beats_again_before_it_is_failed_keeps_running(corpus):
+    job = running_job(corpus, silent_for=timedelta(minutes=6))
+    IngestionJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+
+    assert services.ingestion_job_abandon(job=job, now=timezone.now()) is False
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and not job.errors

@@ -13,8 +13,6 @@ from apps.corpora.parsers import SUPPORTED_SUFFIXES
 
 POLL_SECONDS = 0.5
 NO_WORKER_HINT_SECONDS = 10
-# Embedding one group of chunks takes seconds; this much silence means the worker is gone.
-STALE_JOB_SECONDS = 300
 
 
 class Command(BaseCommand):
@@ -83,7 +81,8 @@ class Command(BaseCommand):
 def check_alive(job: IngestionJob) -> None:
     if job.status == JobStatus.RUNNING and job.heartbeat_at:
         silent = (timezone.now() - job.heartbeat_at).total_seconds()
-        if silent > STALE_JOB_SECONDS:
+        # Workers fail such a job themselves; this is for when none is left to do it.
+        if silent > services.ingestion_stale_after().total_seconds():
             raise CommandError(
                 f"ingestion job #{job.pk} has reported nothing for {silent / 60:.0f} minutes; its "
                 "worker has probably stopped. Run the same ingest again: unchanged documents "
