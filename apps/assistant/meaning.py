@@ -81,7 +81,7 @@ MODALITY = _lexicon(
     {
         "must|shall|is required to|are required to|be required to|is obliged to|are obliged to"
         "|be obliged to|is obligated to|are obligated to|has to|have to|needs to|need to"
-        "|requires|require|required": "obligation",
+        "|requires|require|required|mandatory|compulsory|obligatory": "obligation",
         "must not|shall not|may not|cannot|can not|cant|mustnt|shant|must never|shall never"
         "|may never|is prohibited from|are prohibited from|be prohibited from|is prohibited"
         "|are prohibited|prohibited|prohibits|prohibit|is forbidden|forbidden|forbids"
@@ -91,9 +91,11 @@ MODALITY = _lexicon(
         "may|can|might|could|is permitted to|are permitted to|be permitted to|permitted"
         "|permits|permit|is allowed to|are allowed to|be allowed to|allows|allow|allowed"
         "|is entitled to|are entitled to|be entitled to|entitled|has the right to"
-        "|have the right to|has the discretion to|at its discretion|optional": "permission",
+        "|have the right to|has the discretion to|at its discretion|optional|voluntary"
+        "|voluntarily|discretionary": "permission",
         "should|ought to|is recommended|are recommended|recommended|recommends"
-        "|is advised to|are advised to|advisable": "recommendation",
+        "|is advised to|are advised to|advisable|encouraged|encourages|encourage|urged"
+        "|invited": "recommendation",
         "should not|shouldnt|ought not to|ought not|is not recommended|not recommended"
         "|isnt recommended|arent recommended|is advised not to": "discouraged",
         "need not|neednt|does not have to|do not have to|does not need to|do not need to"
@@ -150,7 +152,8 @@ QUANTITY = _lexicon(
         "most|the majority of|majority|mostly|usually|generally|typically|often|frequently"
         "|commonly": "most",
         "many|numerous|a lot of|much": "many",
-        "few|rarely|seldom|a minority of": "few",
+        "few|rarely|seldom|a minority of|minority": "few",
+        "least|fewest": "least",
         "only|solely|exclusively": "only",
         "increase|increases|increased|increasing|rise|rises|rose|risen|rising|raise|raises"
         "|raised|raising|higher|greater|larger|more|grow|grows|grew|grown|growing|growth"
@@ -162,7 +165,7 @@ QUANTITY = _lexicon(
         "|fall|falls|fell|fallen|falling|drop|drops|dropped|dropping|diminish|diminishes"
         "|diminished|lessen|lessens|lessened|shrink|shorten|shortens|shortened|shorter"
         "|cut|cuts|low|lowest|small|smallest|loss|losses|lost|deficit|deficient|deficiency"
-        "|shortfall": "down",
+        "|shortfall|minute|tiny": "down",
         "significantly|substantially|considerably|markedly|greatly|highly|strongly|severely"
         "|dramatically|sharply|significant|substantial|considerable|marked|major|severe"
         "|extremely": "strong",
@@ -182,6 +185,7 @@ _SKIPPED = frozenset(
     "a an the also only promptly immediately then thereafter still further forthwith "
     "be been being to its their his her such any".split()
 )
+_CONJUNCTIONS = frozenset("and or but nor".split())
 # Directional words that tie two roles ("transfer from A to B").
 _DIRECTIONAL = frozenset("to from by against than into onto towards toward".split())
 
@@ -233,7 +237,12 @@ def governed(words: tuple[str, ...], start: int) -> str:
     for word in words[start : start + 4]:
         if word in _SKIPPED or word.endswith("ly"):
             continue
-        return word if is_number(word) else term(word)
+        if is_number(word):
+            return word
+        if word in _CONJUNCTIONS:  # "before and after the change": the first governs nothing
+            return ""
+        if governs := term(word):  # other stopwords ("have", "other") say nothing of the term
+            return governs
     return ""
 
 

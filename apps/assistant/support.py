@@ -100,7 +100,9 @@ def gather(statement: str, passage: str) -> Evidence:
     anchor = " ".join(profile.sentences[first : last + 1])
     window = profile.sentences[max(first - 1, 0) : last + 2]
     coverage = len(terms & profile.terms) / len(terms)
-    if not numbers(text) <= set().union(*(numbers(s) for s in window)):
+    if not numbers(text) <= set().union(*(numbers(s) for s in window)) or not in_order(
+        number_sequence(text), number_sequence(" ".join(window))
+    ):
         return Evidence(NUMBER_MISSING, coverage, anchor)
     if not entities(text) <= set().union(*(sentence_words(s) for s in window)):
         return Evidence(ENTITY_MISSING, coverage, anchor)
@@ -206,6 +208,22 @@ MONTHS = frozenset(
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 
+def number_sequence(text: str) -> list[str]:
+    """The numbers of a text in reading order, words as digits: "1 to 3 days" is [1, 3]."""
+    return [
+        str(NUMBER_WORDS.get(word, word.replace(",", "")))
+        for word in meaning.tokens(text)
+        if meaning.is_number(word)
+    ]
+
+
+def in_order(wanted: list[str], found: list[str]) -> bool:
+    """`wanted` is `found` with items left out, order kept: "3 to 3 days" is not in "1 to 3
+    days", though both of its numbers are."""
+    remaining = iter(found)
+    return all(any(item == seen for seen in remaining) for item in wanted)
+
+
 @lru_cache(maxsize=4096)
 def numbers(text: str) -> frozenset[str]:
     """Numeric terms as the BM25 analyser keeps them ("4.15.16", "§271(f)(1)", "1000000",
@@ -215,6 +233,8 @@ def numbers(text: str) -> frozenset[str]:
         parts = word.lower().split("-")
         if all(part in NUMBER_WORDS for part in parts):
             found.add(str(sum(NUMBER_WORDS[part] for part in parts)))
+        elif parts[0] in NUMBER_WORDS:  # "six-year", "three-dimensional"
+            found.add(str(NUMBER_WORDS[parts[0]]))
         elif any(part in ORDINALS for part in parts):  # "third-party", "the first test"
             found.update(ORDINALS[part] for part in parts if part in ORDINALS)
         elif word[0].isupper() and word.lower() in MONTHS:
@@ -222,8 +242,9 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# "unless" is "if not", and "except" takes out what follows.
 NEGATION_WORDS = frozenset(
-    ["not", "no", "never", "neither", "nor", "none", "nothing", "nobody", "nowhere", "cannot"]
+    ("not no never neither nor none nothing nobody nowhere cannot unless except").split()
 )
 # Not negations: "No. 15", "without limitation", and the "no"/"not" of a comparison or a time
 # limit ("no later than", "not less than", "not to exceed"), which the meaning gates compare.

@@ -118,6 +118,51 @@ def test_meaning_changing_edits_are_rejected_with_their_reason(statement, reason
     assert not support.supported and support.reason == reason, support
 
 
+@pytest.mark.parametrize(
+    ("anchor", "statement", "reason"),
+    [
+        # A number that also appears elsewhere in the sentence, put in the wrong place.
+        ("Symptoms last for 1 to 3 days.", "Symptoms last for 3 to 3 days.", "number_missing"),
+        (
+            "CT makes three-dimensional images.",
+            "CT makes fifty-dimensional images.",
+            "number_missing",
+        ),
+        # "unless" is "if not".
+        (
+            "The term renews unless a party gives notice.",
+            "The term renews if a party gives notice.",
+            "negation_mismatch",
+        ),
+        (
+            "Dehydration is the most common complication.",
+            "Dehydration is the least common complication.",
+            "quantity_mismatch",
+        ),
+        (
+            "Enrolment in the programme is voluntary.",
+            "Enrolment in the programme is mandatory.",
+            "modality_mismatch",
+        ),
+        # Stopwords between a marker and its term: "increase other risks" governs "risks".
+        (
+            "Techniques that reduce credit risk may increase other risks.",
+            "Techniques that reduce credit risk may decrease other risks.",
+            "quantity_mismatch",
+        ),
+        (
+            "Expenditures were compared before and after implementation.",
+            "Expenditures were compared before and before implementation.",
+            "time_mismatch",
+        ),
+    ],
+)
+def test_edits_that_keep_every_word_of_the_sentence_but_one_are_rejected(anchor, statement, reason):
+    support = assess(statement, anchor)
+    assert not support.supported and support.reason == reason, support
+    assert assess(anchor, anchor).supported
+
+
 def test_a_marker_is_compared_with_the_one_before_the_same_term():
     # The anchor has both "must" and "may": the statement swaps which verb each governs.
     anchor = meaning.tokens("The firm must notify the client and may inform the Regulator.")
