@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,10 +64,26 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-DEBUG = env_bool("DEBUG", default=not os.environ.get("DATABASE_URL"))
+# Debug pages show settings, paths and URL patterns: only on when asked for.
+DEBUG = env_bool("DEBUG")
 SECRET_KEY = env_secret("SECRET_KEY") or local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS: served by a TLS-terminating proxy that sets X-Forwarded-Proto (deploy/). Off on a
+# laptop, where the site is plain http://127.0.0.1.
+HTTPS = env_bool("HTTPS")
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+# Proxies in front of the site that append to X-Forwarded-For (the deploy/ proxy: 1). The
+# client's address, for sign-in lockouts and logs, is read that far from the right.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,6 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "apps.accounts",
@@ -87,13 +105,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Probes reach the pods by address, over plain HTTP: answered before host checks and the
+    # HTTPS redirect.
+    "config.health.HealthMiddleware",
+    "config.middleware.RequestLogMiddleware",
+    "config.middleware.BodySizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,14 +144,16 @@ TEMPLATES = [
 # every search a new server process (retrieve() at 100,000 chunks p50/p95 43.7/62.6 ->
 # 28.8/41.0 ms).
 CONNECTION_SECONDS = 60
-if os.environ.get("DATABASE_URL"):
+DATABASE_URL = env_secret("DATABASE_URL")
+if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"],
-            conn_max_age=CONNECTION_SECONDS,
-            conn_health_checks=True,
+            DATABASE_URL, conn_max_age=CONNECTION_SECONDS, conn_health_checks=True
         )
     }
+    # The password may come from a file of its own (one per database role), not the URL.
+    if env_secret("DATABASE_PASSWORD"):
+        DATABASES["default"]["PASSWORD"] = env_secret("DATABASE_PASSWORD")
 else:
     DATABASES = {
         "default": {
@@ -142,13 +170,68 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": env_str("TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
+# Shared by every process of the site (throttle counts); "database" needs `createcachetable`,
+# which the deploy's migrate step runs. The default keeps each process's own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if env_str("CACHE", "local") == "local"
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.ApiRateThrottle"],
+    # Per signed-in user (per address when anonymous); an answer costs retrieval and generation,
+    # a search retrieval only.
+    "DEFAULT_THROTTLE_RATES": {
+        "answers": env_str("API_RATE_ANSWERS", "30/min"),
+        "search": env_str("API_RATE_SEARCH", "120/min"),
+        "api": env_str("API_RATE", "600/min"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXIES,
+    "EXCEPTION_HANDLER": "apps.accounts.lockout.api_exception_handler",
 }
+
+# Largest request body, and nesting of a JSON body; uploads may be as large as an ingested file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2_621_440)
+UPLOAD_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024) + 1024 * 1024
+JSON_MAX_DEPTH = 32
+
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+
+# Failed sign-ins (the login form, the admin, Basic auth) lock out the account and, apart, the
+# address; a failure during the lockout starts the cool-off again. The check runs before the
+# password hash (0.3 s of CPU), so a locked-out guesser costs a query, not a hash.
+AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# Axes keeps failed sign-ins' form fields; never a question or a query.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "question", "query"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -156,7 +239,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# The image collects static files with hashed names at build time (STATIC_MANIFEST=1); without
+# that, whitenoise serves them from the apps, so the laptop needs no collectstatic.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "ask"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,13 +282,43 @@ TGI_MAX_RETRIES = env_int("TGI_MAX_RETRIES", 3)  # on 429 and 503, with exponent
 # local: in-process transformers; "" = the packaged Gemma-3-270M, converted once into var/models
 LOCAL_MODEL = env_str("LOCAL_MODEL")
 
+# The site's own pages and headers: a Content-Security-Policy that allows only this origin's
+# scripts and styles (the ask page's script is a static file).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+# One JSON object per line, with the request id (LOG_FORMAT=text for people). At INFO the site
+# logs requests by method, path, status and user id: never a question, a query or corpus text.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env_str("LOG_FORMAT", "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "pgserver": {"level": "WARNING"},
         "sentence_transformers": {"level": "WARNING"},
+        # Requests are logged once, by config.middleware, without query strings.
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
