@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import SHARED_DATA
-
 
 @pytest.fixture(autouse=True)
 def immediate_tasks(settings):
@@ -30,13 +28,6 @@ def embedder():
     from apps.corpora.embedding import get_embedder
 
     return get_embedder()
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    if not (SHARED_DATA / "README.md").exists():
-        pytest.skip(f"the shared development sets are not at {SHARED_DATA}")
-    return SHARED_DATA
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import jsonschema
 
-# The TGI 3.3.6 OpenAPI description, in the shared reference folder beside the checkout.
-OPENAPI = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "tgi-openapi.json"
+# The TGI 3.3.6 OpenAPI description, vendored with its source and licence (tests/data/README.md).
+OPENAPI = Path(__file__).resolve().parents[1] / "data" / "tgi-openapi.json"
 MODEL_ID = "acme/compliance-7b"
 REQUEST_SCHEMAS = {
     "/generate": "GenerateRequest",

@@ -19,11 +19,10 @@ from apps.corpora.parsers import (
     parse_path,
 )
 from tests.corpora import pdf_samples
-from tests.shared_data import SHARED_DATA
+from tests.shared_data import FIXTURE_SETS, fixture_documents, fixture_file
 
 MB = 1024 * 1024
 LIMIT = 50 * MB
-SHARED_SETS = ["obliqa", "cuad", "medquad", "pubmedqa", "scotus"]
 # tmp_path is reused across examples on purpose: each example overwrites the same file.
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -427,21 +426,18 @@ def test_citation_label(title, metadata, label):
     assert citation_label(title, metadata) == label
 
 
-# The shared development data
+# Real documents of every shared set: the demo corpora
 
 
 @functools.cache
-def shared_documents(name: str) -> tuple[list[dict], ParseResult]:
-    path = SHARED_DATA / name / "documents.jsonl"
-    if not path.is_file():
-        pytest.skip(f"shared data not found at {path} (it lives outside the repository)")
-    records = [json.loads(line) for line in path.read_bytes().split(b"\n") if line.strip()]
-    return records, parse_path(path, max_bytes=path.stat().st_size)
+def parsed_fixture(corpus: str) -> ParseResult:
+    path = fixture_file(corpus)
+    return parse_path(path, max_bytes=path.stat().st_size)
 
 
-@pytest.mark.parametrize("name", SHARED_SETS)
-def test_shared_documents_parse_exactly(name):
-    records, result = shared_documents(name)
+@pytest.mark.parametrize("corpus", FIXTURE_SETS)
+def test_the_demo_corpora_parse_exactly(corpus):
+    records, result = fixture_documents(corpus), parsed_fixture(corpus)
     assert [str(problem) for problem in result.problems] == []
     assert len(result.documents) == len(records)
     for document, record in zip(result.documents, records, strict=True):
@@ -451,29 +447,29 @@ def test_shared_documents_parse_exactly(name):
 
 
 @pytest.mark.parametrize(
-    ("name", "external_id", "label", "doc_type", "jurisdiction"),
+    ("corpus", "external_id", "label", "doc_type", "jurisdiction"),
     [
-        ("obliqa", "adgm-1", "AML", "rulebook", "ADGM (Abu Dhabi Global Market)"),
-        ("cuad", "cuad-000", "Agency Agreement (2ThemartComInc)", "contract", ""),
+        ("regulatory", "adgm-1", "AML", "rulebook", "ADGM (Abu Dhabi Global Market)"),
+        ("legal", "cuad-084", "Distributor Agreement (ScansourceInc)", "contract", ""),
         (
-            "medquad",
+            "medical",
             "medquad-CDC_0000001",
             "Acanthamoeba - Granulomatous Amebic Encephalitis (GAE); Keratitis (CDC)",
             "health topic",
             "",
         ),
-        ("pubmedqa", "pmid-21645374", "PMID 21645374", "abstract", ""),
+        ("medical", "pmid-9569972", "PMID 9569972", "abstract", ""),
         (
-            "scotus",
-            "scotus-4102799",
-            "Bravo-Fernandez v. United States, 580 U. S. ____ (2016)",
+            "legal",
+            "scotus-4170684",
+            "TC Heartland LLC v. Kraft Foods Group Brands LLC, 581 U. S. ____ (2017)",
             "opinion",
             "Supreme Court of the United States",
         ),
     ],
 )
-def test_shared_citation_labels(name, external_id, label, doc_type, jurisdiction):
-    _, result = shared_documents(name)
+def test_citation_labels_of_real_documents(corpus, external_id, label, doc_type, jurisdiction):
+    result = parsed_fixture(corpus)
     document = next(doc for doc in result.documents if doc.external_id == external_id)
     assert (document.citation_label, document.doc_type) == (label, doc_type)
     assert document.jurisdiction == jurisdiction
