@@ -3,10 +3,9 @@ search command both print."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-from apps.retrieval.search import Hit, LegScore, RetrievalOptions
+from apps.retrieval.search import Hit, LegScore
 
 
 def hit_as_dict(hit: Hit) -> dict[str, Any]:
@@ -18,6 +17,7 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
             "external_id": hit.document_external_id,
             "version": hit.document_version,
             "citation_label": hit.citation_label,
+            "title": hit.document_title,
         },
         "heading_path": list(hit.heading_path),
         "text": hit.text,
@@ -37,8 +37,3 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
 
 def leg_score_as_dict(score: LegScore | None) -> dict[str, Any] | None:
     return None if score is None else {"score": score.score, "rank": score.rank}
-
-
-def fusion_as_dict(options: RetrievalOptions) -> dict[str, Any]:
-    """The fusion of settled options (search.with_fusion)."""
-    return asdict(options.fusion_choice())

@@ -37,6 +37,7 @@ def test_a_hit_carries_its_document_offsets_and_every_score(corpora, alice, logi
         "external_id": "aml.md",
         "version": 1,
         "citation_label": document.citation_label,
+        "title": "Anti-Money Laundering Rules",
     }
     assert document.text[top["char_start"] : top["char_end"]] == top["text"]
     assert top["heading_path"] and len(top["content_hash"]) == 64
