@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "apps.audit",
     "apps.accounts",
     "apps.corpora",
     "apps.retrieval",
@@ -167,6 +168,28 @@ else:
             "CONN_HEALTH_CHECKS": True,
         }
     }
+
+# Database roles (README, "The audit trail"). The site and its commands connect as the
+# application role, which may only INSERT and SELECT the audit trail and the answers; migrate,
+# flush and createcachetable connect as the role that owns the tables, named by
+# DATABASE_OWNER_URL (the same database; its password may come from DATABASE_OWNER_PASSWORD).
+# Embedded: the application role compliance_app, and the server's superuser as the owner.
+if DATABASE_URL:
+    _owner = dj_database_url.parse(env_secret("DATABASE_OWNER_URL") or DATABASE_URL)
+    DATABASES["default"]["OWNER"] = {
+        "USER": _owner["USER"],
+        "PASSWORD": env_secret("DATABASE_OWNER_PASSWORD") or _owner["PASSWORD"],
+    }
+else:
+    DATABASES["default"]["USER"] = "compliance_app"
+    DATABASES["default"]["OWNER"] = {"USER": "postgres", "PASSWORD": ""}
+
+# Audit checkpoints are signed with an Ed25519 key (PKCS#8 PEM) from AUDIT_SIGNING_KEY or
+# AUDIT_SIGNING_KEY_FILE, else one made on first use under var/; AUDIT_PUBLIC_KEYS (hex, comma
+# separated) are other keys whose checkpoints verify, such as a rotated key's.
+AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY")
+AUDIT_SIGNING_KEY_PATH = VAR_DIR / "audit-signing-key.pem"
+AUDIT_PUBLIC_KEYS = env_list("AUDIT_PUBLIC_KEYS")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

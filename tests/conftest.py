@@ -5,6 +5,41 @@ from pathlib import Path
 import pytest
 
 
+def connect_as(user: str, password: str) -> None:
+    """Make every new connection to the default database use these credentials."""
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict.update(USER=user, PASSWORD=password)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """The test database is created and migrated by the role that owns the tables, as a
+    deployment's is (apps.audit.roles)."""
+    from django.db import connections
+
+    default = connections["default"].settings_dict
+    default.setdefault("APP_USER", default["USER"])
+    default.setdefault("APP_PASSWORD", default.get("PASSWORD", ""))
+    connect_as(default["OWNER"]["USER"], default["OWNER"]["PASSWORD"])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then the tests connect as the application role, so that they meet the database's real
+    protections; the owner drops the database at the end."""
+    from django.db import connections
+
+    default = connections["default"].settings_dict
+    with django_db_blocker.unblock():
+        connect_as(default["APP_USER"], default["APP_PASSWORD"])
+    yield
+    with django_db_blocker.unblock():
+        connect_as(default["OWNER"]["USER"], default["OWNER"]["PASSWORD"])
+
+
 @pytest.fixture(autouse=True)
 def immediate_tasks(settings):
     # Tests run background jobs in-process; a real db_worker is exercised where it matters.

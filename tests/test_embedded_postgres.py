@@ -13,7 +13,12 @@ CONNECT_AND_REPORT = """
 import django
 django.setup()
 from django.db import connection
+from apps.audit.roles import as_owner
 with connection.cursor() as cursor:
+    cursor.execute("SELECT current_user")
+    assert cursor.fetchone()[0] == "compliance_app", "the site connects as the application role"
+# Only a superuser reads where the data directory is.
+with as_owner(), connection.cursor() as cursor:
     cursor.execute("SELECT current_setting('data_directory'), current_setting('shared_buffers')")
     print(*cursor.fetchone())
 """

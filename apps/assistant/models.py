@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 
 
 class AnswerStatus(models.TextChoices):
@@ -15,7 +16,10 @@ class AnswerStatus(models.TextChoices):
 class Answer(models.Model):
     """One question and everything needed to replay its answer: what the asker could read, the
     exact passages retrieved (chunk, version, content hash), the prompt, the generator and its
-    settings, the raw output, and every statement with its citation verdicts."""
+    settings, the raw output, and every statement with its citation verdicts.
+
+    A record: hashed when written, vouched for by its answer.recorded event, and never changed
+    (the database refuses UPDATE and DELETE)."""
 
     asker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="answers"
@@ -52,10 +56,22 @@ class Answer(models.Model):
     conflict = models.JSONField(
         null=True, blank=True, help_text="the sources that disagree on what the question asks"
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the record is hashed, which is before it is written.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    content_hash = models.CharField(
+        max_length=64,
+        editable=False,
+        help_text="sha256 of the canonical content; its answer.recorded event holds it too",
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(content_hash__regex=r"^[0-9a-f]{64}$"),
+                name="answer_content_hashed",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.question[:60]}"

@@ -15,6 +15,7 @@ from apps.assistant.generators import get_generator
 from apps.assistant.generators.base import Generator
 from apps.assistant.models import Answer
 from apps.assistant.presenters import statement_record
+from apps.audit.services import record_event, record_seal
 from apps.retrieval.filters import Filters
 from apps.retrieval.search import MAX_QUERY_CHARS
 from apps.retrieval.selectors import check_documents_readable, searchable_corpora
@@ -75,9 +76,11 @@ def check_question(question: str) -> str:
 
 @transaction.atomic
 def answer_record(*, answering: Answering) -> Answer:
+    """Write the answer as a record: hashed, and vouched for by its answer.recorded event in
+    the same transaction."""
     status, reason = answering.outcome()
     prompt = answering.prompt
-    return Answer.objects.create(
+    answer = Answer(
         asker=answering.user,
         question=answering.question,
         corpora=answering.readable,
@@ -98,6 +101,10 @@ def answer_record(*, answering: Answering) -> Answer:
         checker={**checker_version(), "focus": answering.focus.as_dict()},
         conflict=answering.conflict,
     )
+    record_seal(record=answer)
+    answer.save(force_insert=True)
+    record_event(record=answer, actor=answering.user)
+    return answer
 
 
 def filters_from_record(record: dict) -> Filters:

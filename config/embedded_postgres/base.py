@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ from django.db.backends.postgresql import base
 # the default 128MB, 5.2 / 15.2 ms with this).
 SERVER_SETTINGS = {"shared_buffers": "1GB"}
 SETTINGS_MARKER = "# Settings of the compliance-qa embedded server"
+SUPERUSER = "postgres"
 
 
 def configure(data_dir: Path) -> None:
@@ -41,8 +43,27 @@ def embedded_server_socket_dir(data_dir: str) -> str:
     return parse_qs(urlparse(server.get_uri()).query)["host"][0]
 
 
+@functools.cache
+def ensure_role(socket_dir: str, role: str) -> None:
+    """Create the login role `role` if the server lacks it: with no privilege of its own, so
+    that migrations (as the superuser, which owns every table) grant it what it may do."""
+    import psycopg
+    from psycopg import errors, sql
+
+    with psycopg.connect(
+        host=socket_dir, dbname="postgres", user=SUPERUSER, autocommit=True
+    ) as connection:
+        if connection.execute("SELECT FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+            return
+        # Another process may make it first.
+        with contextlib.suppress(errors.DuplicateObject, errors.UniqueViolation):
+            connection.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
         params["host"] = embedded_server_socket_dir(self.settings_dict["DATA_DIR"])
+        if params.get("user", SUPERUSER) != SUPERUSER:
+            ensure_role(params["host"], params["user"])
         return params

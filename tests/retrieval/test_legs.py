@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.audit.roles import as_owner
 from apps.corpora import services
 from apps.corpora.models import Chunk, Corpus, Document
 from apps.retrieval.filters import Filters
@@ -68,7 +69,8 @@ def synthetic_chunks(rng: np.random.Generator) -> Synthetic:
         ),
         batch_size=2000,
     )
-    with connection.cursor() as cursor:
+    # Only the owner of the table may analyse it; the tests connect as the application role.
+    with as_owner() as owner, owner.cursor() as cursor:
         cursor.execute("ANALYZE corpora_chunk")
     return Synthetic(big, small, np.array([c.pk for c in chunks]), vectors, in_small)
 

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from apps.audit.models import Checkpoint, Event
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The trail is read here and written only by the product; the database refuses the rest."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor", "role", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type", "role"]
+    search_fields = ["=actor", "=object_id", "action"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Event._meta.fields]
+    show_full_result_count = False
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "signed_at", "hash", "public_key"]
+    readonly_fields = [f.name for f in Checkpoint._meta.fields]
