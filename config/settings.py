@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "apps.assistant",
     "apps.portal",
     "apps.evaluation",
+    "apps.training",
 ]
 
 MIDDLEWARE = [

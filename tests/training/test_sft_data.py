@@ -1,0 +1,138 @@
+"""The training-data builder: tuning halves only, the product's prompt, checked targets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from apps.assistant import citations
+from apps.assistant.answer_format import parse_draft
+from apps.assistant.prompts import Prompt
+from apps.evaluation.questions import Question, load_questions
+from apps.training.sft_data import (
+    DatasetError,
+    dataset_load,
+    prompt_template_version,
+    tuning_questions,
+)
+
+
+@given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=30, unique=True))
+def test_the_tuning_half_never_holds_a_held_out_question(ids):
+    questions = [Question(id=i, text="q?", gold=(), scope_document=None, group=None) for i in ids]
+    held_out = {q.id for q in questions if q.split == "held_out"}
+    assert not held_out & {q.id for q in questions if q.split == "tune"}
+
+
+def test_tuning_questions_reads_only_the_tuning_half(rules_questions):
+    path, _ = rules_questions
+    assert [q.id for q in tuning_questions(path, None)] == ["rq0", "rq2", "rq5"]
+    assert [q.id for q in tuning_questions(path, 2)] == ["rq0", "rq2"]
+
+
+@pytest.fixture
+def built(db, rules_questions, tmp_path):
+    path, unanswerable = rules_questions
+    out = tmp_path / "dataset"
+    call_command(
+        "build_sft_dataset",
+        "--questions",
+        str(path),
+        str(unanswerable),
+        "--out",
+        str(out),
+        "--sources",
+        "2",
+    )
+    return out, path, unanswerable
+
+
+def test_the_dataset_holds_no_held_out_question_and_records_its_making(built):
+    out, path, unanswerable = built
+    manifest, examples = dataset_load(out)
+    held_out = {q.id for f in (path, unanswerable) for q in load_questions(f)} - {
+        q.id for f in (path, unanswerable) for q in load_questions(f) if q.split == "tune"
+    }
+    assert held_out and not held_out & {e["id"] for e in examples}
+    assert manifest["prompt_template_version"] == prompt_template_version()
+    assert manifest["retrieval"]["sources"] == 2
+    assert {f["path"] for f in manifest["files"]} == {str(path), str(unanswerable)}
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+    assert manifest["counts"]["minireg"]["answer"] >= 1
+    assert manifest["counts"]["minireg"]["abstention"] >= 1
+    assert "Rules written for the tests" in manifest["attributions"]["minireg"]
+    assert len(manifest["dataset_sha256"]) == 64
+
+
+def test_every_answer_target_passes_the_citation_checker(built):
+    out, _, _ = built
+    _, examples = dataset_load(out)
+    for example in examples:
+        draft = parse_draft(example["completion"])
+        assert draft.malformed is None
+        if example["kind"] == "abstention":
+            assert draft.statements == () and draft.abstain_reason
+            continue
+        for statement in draft.statements:
+            assert statement.quote and statement.quote in statement.text
+            assert list(statement.citations) == example["gold_numbers"][:1] or (
+                statement.citations[0] in example["gold_numbers"]
+            )
+        assert f"<source id={example['gold_numbers'][0]} " in example["user"]
+
+
+def test_targets_are_checked_against_the_prompt_they_are_taught_with(built, monkeypatch):
+    out, path, _ = built
+    calls = []
+    real = citations.check
+
+    def spy(statements, sources, readable, focus=None):
+        calls.append([s.number for s in sources])
+        return real(statements, sources, readable, focus)
+
+    monkeypatch.setattr("apps.training.sft_data.citations.check", spy)
+    again = out.parent / "again"
+    call_command(
+        "build_sft_dataset", "--questions", str(path), "--out", str(again), "--sources", "2"
+    )
+    assert calls and all(numbers == [1, 2] for numbers in calls)  # the prompt's own sources
+    first, second = dataset_load(out)[1], dataset_load(again)[1]
+    answers = [e for e in first if e["kind"] == "answer"]
+    assert sorted(answers, key=lambda e: e["id"]) == sorted(
+        [e for e in second if e["kind"] == "answer"], key=lambda e: e["id"]
+    )
+
+
+def test_a_tampered_dataset_is_refused(built):
+    out, _, _ = built
+    with open(out / "examples.jsonl", "a") as handle:
+        handle.write(json.dumps({"id": "forged"}) + "\n")
+    with pytest.raises(DatasetError, match="does not match"):
+        dataset_load(out)
+
+
+def test_bad_input_is_a_clear_command_error(db, tmp_path):
+    with pytest.raises(CommandError, match="no questions file"):
+        call_command(
+            "build_sft_dataset",
+            "--questions",
+            str(tmp_path / "none.jsonl"),
+            "--out",
+            str(tmp_path / "out"),
+        )
+    with pytest.raises(CommandError, match="--sources"):
+        call_command(
+            "build_sft_dataset", "--questions", "x", "--out", str(tmp_path / "o"), "--sources", "0"
+        )
+
+
+def test_the_prompt_version_follows_the_prompt(monkeypatch):
+    before = prompt_template_version()
+    monkeypatch.setattr("apps.assistant.prompts.SYSTEM", "Another system prompt.")
+    assert prompt_template_version() != before
+    assert Prompt  # the builder is the product's (assistant.prompts.build)
