@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.accounts",
     "apps.corpora",
+    "apps.adapters",
     "apps.retrieval",
     "apps.assistant",
     "apps.portal",
