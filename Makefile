@@ -47,3 +47,24 @@ bench-retrieval: install
 
 clean-db:
 	rm -rf var/pgdata
+
+.PHONY: deploy-secrets deploy-check
+
+## Random passwords and keys, and a self-signed TLS certificate for SERVER_NAME, under
+## deploy/secrets/ for deploy/compose.yaml (never committed; existing files are kept). The
+## folder is the owner's alone; the files are readable by the containers' own users.
+deploy-secrets:
+	@mkdir -p deploy/secrets && chmod 700 deploy/secrets
+	@cd deploy/secrets && for name in db_superuser_password db_owner_password db_app_password secret_key; do \
+	  [ -s $$name ] || openssl rand -base64 48 | tr -d '\n/+=' > $$name; done
+	@cd deploy/secrets && { [ -s audit_signing_key.pem ] || openssl genpkey -algorithm ed25519 -out audit_signing_key.pem; }
+	@name=$$(sed -n 's/^SERVER_NAME=//p' deploy/.env 2>/dev/null); name=$${name:-localhost}; \
+	  cd deploy/secrets && { [ -s tls_certificate.pem ] || openssl req -x509 -newkey rsa:3072 -nodes -days 90 \
+	  -subj "/CN=$$name" -addext "subjectAltName=DNS:$$name" \
+	  -keyout tls_private_key.pem -out tls_certificate.pem 2>/dev/null; }
+	@chmod 644 deploy/secrets/*
+	@ls deploy/secrets
+
+## The deploy/ checks alone: the compose file, the Kubernetes manifests, the production server.
+deploy-check: install
+	$(PY) -m pytest tests/deploy tests/test_settings.py

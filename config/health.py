@@ -1,4 +1,5 @@
-"""Liveness (/healthz) and readiness (/readyz) for compose and Kubernetes probes.
+"""Liveness (/healthz) and readiness (/readyz) for compose and Kubernetes probes, and the same
+checks from the command line (`python -m config.health`) for pods that serve no HTTP.
 
 Probes reach a pod by its address over plain HTTP, so both are answered ahead of the host
 check and the HTTPS redirect, and neither touches a session or a user.
@@ -6,6 +7,10 @@ check and the HTTPS redirect, and neither touches a session or a user.
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
 import threading
 import time
 import urllib.error
@@ -98,23 +103,25 @@ ONCE = {"migrations", "embedding_model"}
 def readiness() -> tuple[bool, dict[str, str]]:
     """Each check's result, "ok" or why not; a check after a failed database is skipped."""
     results: dict[str, str] = {}
-    for name, check in CHECKS.items():
+    for name in CHECKS:
         if name in passed_once:
             results[name] = "ok"
-            continue
-        if results.get("database", "ok") != "ok":
+        elif results.get("database", "ok") != "ok":
             results[name] = "skipped: no database"
-            continue
-        try:
+        else:
             with check_lock:
-                check()
-        except Exception as exc:
-            results[name] = f"failed: {exc}"[:300]
-            continue
-        results[name] = "ok"
-        if name in ONCE:
-            passed_once.add(name)
+                results[name] = run_check(name)
+            if results[name] == "ok" and name in ONCE:
+                passed_once.add(name)
     return all(result == "ok" for result in results.values()), results
+
+
+def run_check(name: str) -> str:
+    try:
+        CHECKS[name]()
+    except Exception as exc:
+        return f"failed: {exc}"[:300]
+    return "ok"
 
 
 class HealthMiddleware:
@@ -122,7 +129,10 @@ class HealthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if request.method in ("GET", "HEAD"):
+        # Probes come straight to the pod; through the proxy (which always sets
+        # X-Forwarded-For) these paths are not found, and readiness details stay inside.
+        probe = "HTTP_X_FORWARDED_FOR" not in request.META
+        if probe and request.method in ("GET", "HEAD"):
             if request.path == "/healthz":
                 return JsonResponse({"status": "ok"})
             if request.path == "/readyz":
@@ -132,3 +142,49 @@ class HealthMiddleware:
                     status=200 if ready else 503,
                 )
         return self.get_response(request)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run checks outside the site, for pods that serve no HTTP (the workers' probes, an init
+    container waiting for migrations): exit status 0 when all pass."""
+    parser = argparse.ArgumentParser(prog="python -m config.health", description=main.__doc__)
+    parser.add_argument("checks", nargs="*", metavar="CHECK", help=f"any of {', '.join(CHECKS)}")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="retry every 5 s until they pass or SECONDS have passed",
+    )
+    options = parser.parse_args(argv)
+    unknown = set(options.checks) - set(CHECKS)
+    if unknown:
+        parser.error(f"unknown checks: {', '.join(sorted(unknown))}")
+    setup_django()
+    results = checks_until_passed(options.checks or list(CHECKS), options.wait)
+    passed = all(result == "ok" for result in results.values())
+    print(json.dumps(results), file=sys.stdout if passed else sys.stderr)
+    return 0 if passed else 1
+
+
+def setup_django() -> None:
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        django.setup()
+
+
+def checks_until_passed(names: list[str], wait_s: float) -> dict[str, str]:
+    deadline = time.monotonic() + wait_s
+    while True:
+        results = {name: run_check(name) for name in names}
+        if all(r == "ok" for r in results.values()) or time.monotonic() >= deadline:
+            return results
+        connection.close()
+        time.sleep(5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

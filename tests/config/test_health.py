@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -111,3 +112,23 @@ def test_not_ready_when_the_generator_server_is_unreachable(db, embedder, settin
     response = readyz()
     assert response.status_code == 503
     assert "unreachable" in response.json()["checks"]["generator"]
+
+
+def test_the_probe_paths_are_not_found_through_the_proxy(db):
+    for path in ("/healthz", "/readyz"):
+        response = Client().get(path, HTTP_X_FORWARDED_FOR="198.51.100.7")
+        assert response.status_code == 404
+
+
+def test_the_checks_run_from_the_command_line(db, capsys):
+    assert health.main(["database"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"database": "ok"}
+
+
+def test_the_command_line_fails_while_a_check_does(db, monkeypatch, capsys):
+    def down():
+        raise OSError("connection refused")
+
+    monkeypatch.setitem(health.CHECKS, "database", down)
+    assert health.main(["database"]) == 1
+    assert json.loads(capsys.readouterr().err) == {"database": "failed: connection refused"}

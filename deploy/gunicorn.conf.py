@@ -1,0 +1,42 @@
+"""gunicorn for the site (deploy/compose.yaml, deploy/k8s/web.yaml): threads rather than
+processes, because each process holds its own embedding model (~0.9 GB) and BM25 indexes
+(776 MB at a million chunks); logs as JSON lines, as the site's own are."""
+
+import os
+
+bind = "0.0.0.0:8000"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads share a process's models; an answer streams for seconds and holds one.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+worker_tmp_dir = "/tmp"
+# The site logs each request itself, with its id and without query strings.
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
+
+
+def post_worker_init(worker):
+    # Load the embedding model before the first request, not during it (about 8 s).
+    from apps.corpora.embedding import get_embedder
+
+    try:
+        get_embedder()
+    except Exception:
+        worker.log.exception("the embedding model did not load; /readyz will say why")

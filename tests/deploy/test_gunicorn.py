@@ -1,0 +1,124 @@
+"""The site as deploy/ runs it: gunicorn with deploy/gunicorn.conf.py and the production
+settings, on the loopback, against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+HOST = "qa.example.org"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str, **headers) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def site(database_url, tmp_path):
+    port = free_port()
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "HTTPS": "1",
+        "TRUSTED_PROXIES": "1",
+        "SECRET_KEY": "a-test-key-that-is-long-enough-for-check-deploy-Qz8vX2mN4pL7rT1w",
+        "ALLOWED_HOSTS": HOST,
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "2",
+        "VAR_DIR": str(tmp_path),
+        "DEBUG": "",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "config.wsgi",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if get(f"{url}/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.5)
+
+    def stop() -> list[str]:
+        if server.returncode is None:
+            server.terminate()
+        return server.communicate(timeout=60)[0].splitlines()
+
+    yield url, stop
+    stop()
+
+
+def test_the_production_server_serves_the_site_behind_the_proxy(site):
+    site, stop = site
+    status, _, body = get(f"{site}/readyz")
+    assert status == 200, body
+    assert json.loads(body)["status"] == "ready"
+
+    # Plain HTTP from outside is sent to HTTPS; through the proxy the page is served.
+    status, headers, _ = get(f"{site}/login/", Host=HOST, **{"X-Forwarded-For": "203.0.113.9"})
+    assert status == 301
+    assert headers["Location"] == f"https://{HOST}/login/"
+    proxied = {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    status, headers, body = get(f"{site}/login/", **proxied)
+    headers_of_login = headers
+    assert status == 200
+    assert "max-age=31536000" in headers["Strict-Transport-Security"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "Secure" in headers["Set-Cookie"]
+    # Static files, by whitenoise.
+    static = sorted((settings.BASE_DIR / "apps").glob("*/static/*/*.js"))[0]
+    status, headers, _ = get(f"{site}/static/{static.parent.name}/{static.name}", **proxied)
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+
+    # The probes' paths are not found through the proxy.
+    assert get(f"{site}/readyz", **proxied)[0] == 404
+
+    # One JSON line per request, with its id and the client behind the proxy.
+    logs = [json.loads(line) for line in stop() if line.startswith("{")]
+    requests = [entry for entry in logs if entry["logger"] == "config.requests"]
+    login = next(
+        entry for entry in requests if entry["path"] == "/login/" and entry["status"] == 200
+    )
+    assert login["client"] == "203.0.113.9"
+    assert login["request_id"] == headers_of_login["X-Request-ID"]
