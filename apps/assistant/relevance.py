@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from apps.assistant import meaning
 from apps.assistant.subjects import (
     Subject,
+    TextTerms,
     holds_terms,
     mentions,
     subjects,
+    text_terms,
     unknown_subjects,
 )
 from apps.retrieval.tokenize import analyse
@@ -174,7 +176,7 @@ def missing_subjects(focus: Focus, passage_text: str) -> list[str]:
     instrument or case the question names must be there, and of its other names at least
     one (a question may name several bodies, products or defined terms where its passage
     names one)."""
-    terms = analyse(passage_text)
+    terms = text_terms(passage_text)
     missing = [s for s in focus.subjects if not any(mentions(terms, f) for f in s.forms)]
     others = [s for s in focus.subjects if not s.instrument]
     if others and len([s for s in missing if not s.instrument]) < len(others):
@@ -188,7 +190,7 @@ def carries_answer(focus: Focus, statement: str) -> bool:
         return True
     if focus.answer_type in DECIDED:
         named = {term for s in focus.subjects for form in s.forms for term in form}
-        if not decides(set(analyse(statement)), focus.decisive_terms, named):
+        if not decides(text_terms(statement), focus.decisive_terms, named):
             return False
         wants_clinician = CLINICIAN_QUESTION.search(focus.question.lower())
         return not (focus.answer_type == PARTY and wants_clinician) or bool(
@@ -206,7 +208,7 @@ def carries_answer(focus: Focus, statement: str) -> bool:
     return any(meaning.is_number(w) for w in words)
 
 
-def decides(terms: set[str], decisive: tuple[str, ...], subject_terms: set[str]) -> bool:
+def decides(terms: TextTerms, decisive: tuple[str, ...], subject_terms: set[str]) -> bool:
     """A statement speaks of what a yes/no or "who" question asks when it holds all of its
     decisive words, or all but one of three or more (a finding may name its outcome in other
     words), never missing a subject's: "Can an abscessed tooth cause a heart attack?" is not

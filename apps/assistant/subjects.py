@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from apps.retrieval.rewrite import load_abbreviations
@@ -222,21 +222,43 @@ def same_word(term: str, other: str) -> bool:
     return term[:needed] == other[:needed]
 
 
-def mentions(terms: list[str], wanted: tuple[str, ...]) -> bool:
-    """The text's `terms` hold every wanted term or another form of it, and a name of several
-    words as a phrase ("Testicular Cancer", not "testicular" here and "cancer" there); a rule's
+@dataclass(frozen=True)
+class TextTerms:
+    """A text's analysed terms, read once for every subject checked against it: the terms, the
+    pairs of neighbouring words, and the word terms by their first PREFIX letters, where
+    another form of a word must start."""
+
+    present: frozenset[str]
+    pairs: frozenset[str]
+    by_prefix: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=2048)
+def text_terms(text: str) -> TextTerms:
+    terms = tuple(analyse(text))
+    by_prefix: dict[str, list[str]] = {}
+    for term in set(terms):
+        if term.isalpha() and len(term) >= PREFIX:
+            by_prefix.setdefault(term[:PREFIX], []).append(term)
+    return TextTerms(
+        frozenset(terms),
+        frozenset(word_pairs(terms)),
+        {prefix: tuple(found) for prefix, found in by_prefix.items()},
+    )
+
+
+def mentions(text: TextTerms, wanted: tuple[str, ...]) -> bool:
+    """The text holds every wanted term or another form of it, and a name of several words as
+    a phrase ("Testicular Cancer", not "testicular" here and "cancer" there); a rule's
     sub-paragraph ("6.1.1(c)") is mentioned with its rule, as sub-paragraphs stand on lines of
     their own."""
-    if not holds_terms(set(terms), wanted):
-        return False
-    pairs = set(word_pairs(tuple(terms)))
-    return all(pair in pairs for pair in word_pairs(wanted))
+    return holds_terms(text, wanted) and all(pair in text.pairs for pair in word_pairs(wanted))
 
 
-def holds_terms(present: set[str], wanted: Iterable[str]) -> bool:
+def holds_terms(text: TextTerms, wanted: Iterable[str]) -> bool:
     return all(
-        term in present
-        or term.split("(")[0] in present
-        or any(same_word(term, other) for other in present)
+        term in text.present
+        or term.split("(")[0] in text.present
+        or any(same_word(term, other) for other in text.by_prefix.get(term[:PREFIX], ()))
         for term in wanted
     )

@@ -100,6 +100,11 @@ def gather(statement: str, passage: str) -> Evidence:
     anchor = " ".join(profile.sentences[first : last + 1])
     window = profile.sentences[max(first - 1, 0) : last + 2]
     coverage = len(terms & profile.terms) / len(terms)
+    if squash(text) in profile.joined:
+        # A quote holds its numbers, names, markers and word order as the passage does; only
+        # a negation outside it ("does not consider that firms must…") can turn it around.
+        gate = NEGATION_MISMATCH if negations(text) != negations(anchor) else None
+        return Evidence(gate, coverage, anchor)
     if not numbers(text) <= set().union(*(numbers(s) for s in window)) or not in_order(
         number_sequence(text), number_sequence(" ".join(window))
     ):
@@ -122,7 +127,6 @@ class PassageProfile:
     sentences: tuple[str, ...]  # whitespace-normalised
     sentence_terms: tuple[frozenset[str], ...]
     terms: frozenset[str]
-    words: frozenset[str]
     joined: str  # the sentences joined by single spaces
     ends: tuple[int, ...]  # where each sentence ends in `joined`
 
@@ -151,7 +155,6 @@ def passage_profile(passage: str) -> PassageProfile:
         sentences=parts,
         sentence_terms=sentence_terms,
         terms=frozenset().union(*sentence_terms),
-        words=frozenset(words(passage)),
         joined=" ".join(parts),
         ends=tuple(end - 1 for end in ends),
     )
@@ -161,6 +164,7 @@ def passage_profile(passage: str) -> PassageProfile:
 QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "′": "'", "″": '"'})
 
 
+@lru_cache(maxsize=1024)
 def squash(text: str) -> str:
     """The text with runs of whitespace as one space and quotation marks plain."""
     return " ".join(text.split()).translate(QUOTES)
