@@ -1,10 +1,12 @@
-"""The site as deploy/ runs it: gunicorn with deploy/gunicorn.conf.py and the production
-settings, on the loopback, against the test database."""
+"""The site as deploy/ runs it: static files collected with hashed names as the image does,
+then gunicorn with deploy/gunicorn.conf.py and the production settings, on the loopback,
+against the test database."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -52,7 +54,12 @@ def site(database_url, tmp_path):
         "WEB_THREADS": "2",
         "VAR_DIR": str(tmp_path),
         "DEBUG": "",
+        "STATIC_MANIFEST": "1",
+        "STATIC_ROOT": str(tmp_path / "static"),
     }
+    collect = [sys.executable, "manage.py", "collectstatic", "--no-input"]
+    collected = subprocess.run(collect, cwd=settings.BASE_DIR, env=env, capture_output=True)
+    assert collected.returncode == 0, collected.stderr
     server = subprocess.Popen(
         [
             sys.executable,
@@ -105,11 +112,12 @@ def test_the_production_server_serves_the_site_behind_the_proxy(site):
     assert "max-age=31536000" in headers["Strict-Transport-Security"]
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert "Secure" in headers["Set-Cookie"]
-    # Static files, by whitenoise.
-    static = sorted((settings.BASE_DIR / "apps").glob("*/static/*/*.js"))[0]
-    status, headers, _ = get(f"{site}/static/{static.parent.name}/{static.name}", **proxied)
+    # Static files under their hashed names, by whitenoise, cached for good.
+    (stylesheet,) = re.findall(r'<link rel="stylesheet" href="([^"]+)"', body.decode())
+    assert re.fullmatch(r"/static/\w+/\w+\.[0-9a-f]{12}\.css", stylesheet)
+    status, headers, _ = get(f"{site}{stylesheet}", **proxied)
     assert status == 200
-    assert "javascript" in headers["Content-Type"]
+    assert "immutable" in headers["Cache-Control"]
 
     # The probes' paths are not found through the proxy.
     assert get(f"{site}/readyz", **proxied)[0] == 404
