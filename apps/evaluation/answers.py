@@ -198,6 +198,9 @@ def summary(results: Sequence[AnswerResult]) -> dict:
         "abstention_rate": share(
             sum(r.status == AnswerStatus.ABSTAINED for r in results), len(results)
         ),
+        "conflict_rate": share(
+            sum(r.status == AnswerStatus.CONFLICTING for r in results), len(results)
+        ),
         "failed": sum(r.status == AnswerStatus.FAILED for r in results),
         "evidence_hit_rate": share(sum(r.evidence_hit for r in answered), len(answered)),
         "statement_precision": share(sum(r.statements_on_gold for r in answered), shown),
@@ -210,8 +213,9 @@ def summary(results: Sequence[AnswerResult]) -> dict:
         },
         "unanswerable": {
             "questions": len(unanswerable),
+            # A conflict shows statements, so it is no abstention.
             "abstained": share(
-                sum(r.status != AnswerStatus.ANSWERED for r in unanswerable), len(unanswerable)
+                sum(r.status == AnswerStatus.ABSTAINED for r in unanswerable), len(unanswerable)
             ),
         },
         "verdicts": {

@@ -13,6 +13,7 @@ from apps.evaluation.questions import EvaluationError
 ROWS = (
     ("answer rate", "answer_rate"),
     ("abstention rate", "abstention_rate"),
+    ("sources disagree (conflict) rate", "conflict_rate"),
     ("evidence hit rate (answered)", "evidence_hit_rate"),
     ("statement precision", "statement_precision"),
     ("statements per answer", "statements_per_answer"),
