@@ -18,6 +18,25 @@ class AnswerAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Answer._meta.fields] + ["statement_verdicts"]
     exclude = ["statements"]
 
+    # Passages, the prompt that holds them and the generated text are for superusers here;
+    # auditors read an answer on the review page, which shows exactly the cited passages and
+    # records each reading.
+    TEXT_FIELDS = ("hits", "prompt", "raw_output", "statement_verdicts")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return [name for name in fields if name not in self.TEXT_FIELDS] + ["review_link"]
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude if request.user.is_superuser else exclude + list(self.TEXT_FIELDS)
+
+    @admin.display(description="review")
+    def review_link(self, answer: Answer) -> str:
+        return format_html('<a href="/review/answers/{}/">Open on the review page</a>', answer.pk)
+
     @admin.display(description="question")
     def short_question(self, answer: Answer) -> str:
         return answer.question[:80]

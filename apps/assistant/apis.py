@@ -22,8 +22,8 @@ from apps.assistant.conflicts import KINDS
 from apps.assistant.generators.base import GeneratorError, UnknownAdapter
 from apps.assistant.models import AnswerStatus
 from apps.assistant.presenters import answer_as_dict
-from apps.assistant.selectors import visible_answers
-from apps.assistant.services import AnswerError, answer_start
+from apps.assistant.selectors import answer_withheld, visible_answers
+from apps.assistant.services import AnswerError, answer_start, answer_view_record
 from apps.retrieval.apis import (
     DETAIL,
     ERRORS,
@@ -274,4 +274,6 @@ class AnswerDetailApi(APIView):
         answer = visible_answers(request.user).filter(pk=answer_id).first()
         if answer is None:
             raise NotFound(f"no answer {answer_id} that you may see")
-        return Response(AnswerSerializer(answer_as_dict(answer)).data)
+        withheld = answer_withheld(request.user, answer)
+        answer_view_record(viewer=request.user, answer=answer, withheld=withheld)
+        return Response(AnswerSerializer(answer_as_dict(answer, withheld)).data)

@@ -49,7 +49,11 @@ def statement_record(statement: CheckedStatement) -> dict[str, Any]:
     }
 
 
-def source_as_dict(hit: dict[str, Any]) -> dict[str, Any]:
+def withheld_notice(reason: str) -> str:
+    return f"[text withheld: {reason}]"
+
+
+def source_as_dict(hit: dict[str, Any], withheld: dict[int, str] | None = None) -> dict[str, Any]:
     return {
         "number": hit["number"],
         "label": hit["label"],
@@ -60,19 +64,27 @@ def source_as_dict(hit: dict[str, Any]) -> dict[str, Any]:
         "char_end": hit["char_end"],
         "page_start": hit["page_start"],
         "page_end": hit["page_end"],
-        "excerpt": hit["text"][:EXCERPT_CHARS],
+        "excerpt": "" if hit["number"] in (withheld or {}) else hit["text"][:EXCERPT_CHARS],
     }
 
 
-def statement_as_dict(statement: dict[str, Any], hits: list[dict[str, Any]]) -> dict[str, Any]:
-    """A shown statement with each citation resolved to its passage and verdict."""
+def statement_as_dict(
+    statement: dict[str, Any], hits: list[dict[str, Any]], withheld: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """A shown statement with each citation resolved to its passage and verdict. A statement
+    resting on a passage the reader may not read shows only its citations' labels and why."""
     by_number = {hit["number"]: hit for hit in hits}
+    reasons = [withheld[n] for n in statement["citations"] if n in (withheld or {})]
+    citations = [
+        citation_as_dict(verdict, by_number[verdict["source"]], statement["quote"])
+        for verdict in statement["verdicts"]
+    ]
+    if reasons:
+        for citation in citations:
+            citation["excerpt"] = ""
     return {
-        "text": statement["text"],
-        "citations": [
-            citation_as_dict(verdict, by_number[verdict["source"]], statement["quote"])
-            for verdict in statement["verdicts"]
-        ],
+        "text": withheld_notice(reasons[0]) if reasons else statement["text"],
+        "citations": citations,
     }
 
 
@@ -110,16 +122,18 @@ def document_ref(hit: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def answer_as_dict(answer) -> dict[str, Any]:
+def answer_as_dict(answer, withheld: dict[int, str] | None = None) -> dict[str, Any]:
+    """The answer as its reader may see it: `withheld` maps the sources whose text they may
+    not read (assistant.selectors.answer_withheld) to the reason; None shows everything."""
     shown = answer.shown_statements
     return {
         "id": answer.pk,
         "question": answer.question,
         "status": answer.status,
         "corpora": answer.corpora,
-        "statements": [statement_as_dict(s, answer.hits) for s in shown],
+        "statements": [statement_as_dict(s, answer.hits, withheld) for s in shown],
         "abstain": {"reason": answer.abstain_reason} if answer.abstain_reason else None,
-        "conflict": answer.conflict,
+        "conflict": conflict_as_dict(answer.conflict, withheld),
         "dropped": [
             {
                 "reason": s["reason"],
@@ -129,7 +143,7 @@ def answer_as_dict(answer) -> dict[str, Any]:
             for s in answer.statements
             if not s["shown"]
         ],
-        "sources": [source_as_dict(hit) for hit in answer.hits],
+        "sources": [source_as_dict(hit, withheld) for hit in answer.hits],
         "backend": answer.backend,
         "model": answer.model,
         "adapter": answer.adapter or None,
@@ -137,3 +151,15 @@ def answer_as_dict(answer) -> dict[str, Any]:
         "timings": answer.timings,
         "created_at": answer.created_at.isoformat(),
     }
+
+
+def conflict_as_dict(conflict: dict | None, withheld: dict[int, str] | None) -> dict | None:
+    if not conflict or not withheld:
+        return conflict
+    sides = [
+        {**side, "statement": withheld_notice(withheld[side["source"]])}
+        if side["source"] in withheld
+        else side
+        for side in conflict["sides"]
+    ]
+    return {**conflict, "sides": sides}

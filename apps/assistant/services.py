@@ -15,7 +15,7 @@ from apps.assistant.generators import get_generator
 from apps.assistant.generators.base import Generator
 from apps.assistant.models import Answer
 from apps.assistant.presenters import statement_record
-from apps.audit.services import record_event, record_seal
+from apps.audit.services import event_record, record_event, record_seal
 from apps.retrieval.filters import Filters
 from apps.retrieval.search import MAX_QUERY_CHARS
 from apps.retrieval.selectors import check_documents_readable, searchable_corpora
@@ -123,3 +123,16 @@ def filters_record(filters: Filters) -> dict:
         key: list(value) if isinstance(value, tuple) else value.isoformat()
         for key, value in values.items()
     }
+
+
+def answer_view_record(*, viewer, answer: Answer, withheld: dict[int, str]) -> None:
+    """Record that `viewer` read `answer`, and which of its passages they were shown."""
+    event_record(
+        action="answer.viewed",
+        actor=viewer,
+        obj=answer,
+        payload={
+            "chunks": [hit["chunk_id"] for hit in answer.hits if hit["number"] not in withheld],
+            "withheld": sorted(withheld),
+        },
+    )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from apps.audit.services import event_record
 from apps.corpora.chunking import ChunkDraft
 from apps.corpora.embedding import Embedder, EmbeddingModelError, get_embedder
 from apps.corpora.models import Chunk, Corpus, Document, DocumentStatus, IngestionJob, JobStatus
@@ -88,6 +89,7 @@ def corpus_create(
     )
     corpus.full_clean()
     corpus.save()
+    event_record(action="corpus.created", obj=corpus, payload={"slug": slug, "domain": domain})
     return corpus
 
 
@@ -151,6 +153,18 @@ def document_ingest(
         batch_size=CHUNK_WRITE_BATCH,
     )
     outcome = IngestOutcome.UPDATED if current else IngestOutcome.CREATED
+    event_record(
+        action="document.ingested",
+        obj=document,
+        payload={
+            "corpus": corpus.slug,
+            "external_id": document.external_id,
+            "version": document.version,
+            "sha256": document.sha256,
+            "chunks": len(chunks),
+            "supersedes": current.pk if current else None,
+        },
+    )
     return IngestResult(outcome, document)
 
 

@@ -20,6 +20,7 @@ from apps.retrieval.filters import Filters
 from apps.retrieval.presenters import hit_as_dict
 from apps.retrieval.search import LEGS, MAX_K, RetrievalError, RetrievalOptions, retrieve_traced
 from apps.retrieval.selectors import NotReadable, check_documents_readable, searchable_corpora
+from apps.retrieval.services import search_record
 from apps.retrieval.tuned_fusion import METHODS, MIXED
 
 
@@ -208,6 +209,7 @@ class SearchApi(APIView):
             retrieval = retrieve_traced(data["query"], corpora, data["filters"], data["k"], options)
         except RetrievalError as exc:
             raise ValidationError({"detail": str(exc)}) from None
+        search_record(user=request.user, query=data["query"], corpora=corpora, hits=retrieval.hits)
         result = {
             "query": data["query"],
             "k": data["k"],

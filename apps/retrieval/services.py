@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.audit.services import event_record
 from apps.corpora.models import Chunk, Corpus, DocumentStatus
 from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.models import Bm25Index as Bm25IndexRow
@@ -67,3 +70,17 @@ def bm25_generation_publish(
     ).order_by("-generation")[GENERATIONS_KEPT:]
     Bm25IndexRow.objects.filter(pk__in=[r.pk for r in stale]).delete()
     return row
+
+
+def search_record(*, user, query: str, corpora: Sequence[Corpus], hits: Sequence) -> None:
+    """Record a search in the audit trail: the query's hash, never its text, the corpora
+    searched and the chunks found."""
+    event_record(
+        action="search.run",
+        actor=user,
+        payload={
+            "query_sha256": hashlib.sha256(query.encode("utf-8")).hexdigest(),
+            "corpora": [corpus.slug for corpus in corpora],
+            "chunks": [hit.chunk_id for hit in hits],
+        },
+    )

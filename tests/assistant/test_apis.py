@@ -129,3 +129,50 @@ def test_an_answer_is_visible_to_its_asker_auditors_and_admins_only(
     response = login(bob).get(url)
     assert response.status_code == 404
     assert login(alice).get(f"{URL}/999999").status_code == 404
+
+
+def test_old_answers_keep_their_passages_only_while_the_grant_holds(
+    corpora, alice, corpus_a, login, generator
+):
+    client = login(alice)
+    answer_id = ask(client).json()["id"]
+    before = client.get(f"{URL}/{answer_id}").json()
+    assert "beneficial owner" in before["statements"][0]["text"]
+
+    corpus_access_revoke(corpus=corpus_a, user=alice)
+    after = client.get(f"{URL}/{answer_id}").json()
+
+    [statement] = after["statements"]
+    assert statement["text"] == "[text withheld: your access to the corpus a has been revoked]"
+    assert statement["citations"][0]["label"] == before["statements"][0]["citations"][0]["label"]
+    assert statement["citations"][0]["excerpt"] == ""
+    assert all(source["excerpt"] == "" for source in after["sources"])
+    assert "holding 25%" not in json.dumps(after) and "holding 25%" in json.dumps(before)
+
+
+def test_an_auditor_reads_only_the_passages_an_answer_cites_and_each_reading_is_recorded(
+    corpora, alice, carol, login, generator
+):
+    from apps.audit.models import Event
+
+    answer = Answer.objects.get(pk=ask(login(alice)).json()["id"])
+    [cited] = answer.statements[0]["citations"]
+
+    body = login(carol).get(f"{URL}/{answer.pk}").json()
+
+    assert "beneficial owner" in body["statements"][0]["text"]
+    shown = {source["number"] for source in body["sources"] if source["excerpt"]}
+    assert shown == {cited} and len(body["sources"]) > 1
+    viewed = Event.objects.get(action="answer.viewed", actor="carol")
+    assert viewed.object_id == str(answer.pk)
+    assert viewed.payload["chunks"] == [answer.hits[cited - 1]["chunk_id"]]
+    assert cited not in viewed.payload["withheld"]
+
+
+def test_every_answer_asked_leaves_its_event(corpora, alice, login, generator):
+    from apps.audit.models import Event
+
+    answer_id = ask(login(alice)).json()["id"]
+    [event] = Event.objects.filter(action="answer.recorded")
+    assert (event.actor, event.object_id) == ("alice", str(answer_id))
+    assert event.payload["content_hash"] == Answer.objects.get(pk=answer_id).content_hash

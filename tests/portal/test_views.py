@@ -118,3 +118,127 @@ def test_document_text_renders_inert(alice, corpus_a, login):
         '<mark id="cited" tabindex="-1" autofocus>'
         "&lt;script&gt;alert(1)&lt;/script&gt; middle &lt;b&gt;bold&lt;/b&gt;</mark>"
     ) in page
+
+
+def test_each_reading_of_a_document_is_recorded(alice, corpus_a, login):
+    from apps.audit.models import Event
+
+    document = make_document(corpus_a)
+    login(alice).get(document_url(document, start=0, end=6))
+    event = Event.objects.get(action="document.viewed")
+    assert (event.actor, event.object_id) == ("alice", str(document.pk))
+    assert event.payload == {"corpus": "a", "version": 1, "span": [0, 6]}
+
+
+def cited_answer(asker, document: Document, *, cited: bool = True):
+    """An answer of `asker` whose source 1 is the rule of `document` (cited or not) and whose
+    source 2 is its first sentence, never cited."""
+    from apps.assistant.models import Answer
+    from apps.audit.services import record_event, record_seal
+
+    start = TEXT.index(RULE)
+    first = TEXT.index("1.1.1")
+    hits = [
+        {
+            "number": 1,
+            "label": "AML 1.1.2",
+            "chunk_id": 1,
+            "corpus": document.corpus.slug,
+            "document_id": document.pk,
+            "char_start": start,
+            "char_end": start + len(RULE),
+            "content_hash": "h1",
+            "text": RULE,
+        },
+        {
+            "number": 2,
+            "label": "AML 1.1.1",
+            "chunk_id": 2,
+            "corpus": document.corpus.slug,
+            "document_id": document.pk,
+            "char_start": first,
+            "char_end": start - 2,
+            "content_hash": "h2",
+            "text": TEXT[first : start - 2],
+        },
+    ]
+    statement = {
+        "text": RULE,
+        "citations": [1] if cited else [],
+        "quote": None,
+        "shown": cited,
+        "reason": "supported",
+        "verdicts": [],
+    }
+    answer = Answer(
+        asker=asker,
+        question="Who?",
+        corpora=["a"],
+        hits=hits,
+        backend="scripted",
+        statements=[statement],
+        status="answered",
+    )
+    record_seal(record=answer)
+    answer.save(force_insert=True)
+    record_event(record=answer, actor=asker)
+    return answer
+
+
+def test_an_auditor_opens_exactly_the_cited_passage_and_nothing_else(alice, carol, corpus_a, login):
+    from apps.audit.models import Event
+
+    document = make_document(corpus_a)
+    answer = cited_answer(alice, document)
+    start = TEXT.index(RULE)
+    client = login(carol)
+
+    assert client.get(document_url(document, start=start, end=start + 5)).status_code == 404
+    page = client.get(
+        document_url(document, answer=answer.pk, start=start, end=start + len(RULE))
+    ).content.decode()
+
+    assert f'<mark id="cited" tabindex="-1" autofocus>{RULE}</mark>' in page
+    assert "Customer due diligence comes first." not in page
+    assert "the rest of the document is not shown" in page
+    event = Event.objects.get(action="citation.viewed")
+    assert (event.actor, event.object_id) == ("carol", str(answer.pk))
+    assert event.payload["source"] == 1 and event.payload["chunk"] == 1
+
+
+@pytest.mark.parametrize(
+    "span",
+    [
+        lambda start: {"start": TEXT.index("1.1.1"), "end": TEXT.index("1.1.1") + 5},
+        lambda start: {"start": 0, "end": len(TEXT)},
+        lambda start: {"start": start},
+        lambda start: {},
+    ],
+    ids=["an uncited source", "the whole document", "no end", "no span"],
+)
+def test_an_auditor_opens_no_other_part_of_a_document(alice, carol, corpus_a, login, span):
+    document = make_document(corpus_a)
+    answer = cited_answer(alice, document)
+    url = document_url(document, answer=answer.pk, **span(TEXT.index(RULE)))
+    assert login(carol).get(url).status_code == 404
+
+
+def test_an_answer_that_cites_nothing_opens_nothing(alice, carol, corpus_a, login):
+    document = make_document(corpus_a)
+    answer = cited_answer(alice, document, cited=False)
+    start = TEXT.index(RULE)
+    url = document_url(document, answer=answer.pk, start=start, end=start + len(RULE))
+    assert login(carol).get(url).status_code == 404
+
+
+def test_a_practitioner_whose_grant_was_revoked_cannot_use_the_auditors_way_in(
+    alice, corpus_a, login
+):
+    from apps.accounts.services import corpus_access_revoke
+
+    document = make_document(corpus_a)
+    answer = cited_answer(alice, document)
+    corpus_access_revoke(corpus=corpus_a, user=alice)
+    start = TEXT.index(RULE)
+    url = document_url(document, answer=answer.pk, start=start, end=start + len(RULE))
+    assert login(alice).get(url).status_code == 404

@@ -247,3 +247,16 @@ def test_bad_input_gets_a_400_with_a_clear_message(alice, login, body, field, me
 def test_a_body_that_is_not_json_gets_a_400(alice, login):
     response = login(alice).post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400 and "JSON parse error" in response.json()["detail"]
+
+
+def test_a_search_is_recorded_by_the_hash_of_its_query(corpora, alice, login):
+    import hashlib
+
+    from apps.audit.models import Event
+
+    response = search(login(alice), query="due diligence")
+    [event] = Event.objects.filter(action="search.run")
+    assert event.actor == "alice" and event.payload["corpora"] == ["a"]
+    assert event.payload["query_sha256"] == hashlib.sha256(b"due diligence").hexdigest()
+    assert event.payload["chunks"] == [hit["chunk_id"] for hit in response.json()["hits"]]
+    assert "due diligence" not in str(event.payload)
