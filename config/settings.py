@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "apps.retrieval",
     "apps.assistant",
     "apps.portal",
+    "apps.review",
     "apps.evaluation",
     "apps.training",
 ]

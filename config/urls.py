@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 urlpatterns = [
     path("", include("apps.portal.urls")),
+    path("review/", include("apps.review.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.corpora.urls")),
     path("api/v1/", include("apps.retrieval.urls")),

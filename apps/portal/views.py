@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from apps.accounts.selectors import readable_corpora
 from apps.assistant.selectors import cited_sources, may_review, visible_answers
@@ -14,7 +14,11 @@ from apps.portal.services import citation_view_record, document_view_record
 
 @login_required
 def ask(request):
-    return render(request, "portal/ask.html", {"corpora": readable_corpora(request.user)})
+    corpora = readable_corpora(request.user)
+    # An auditor reads no corpus: their work starts at the review queue, not at a dead end.
+    if request.user.has_perm("review.add_review") and not corpora.exists():
+        return redirect("review-queue")
+    return render(request, "portal/ask.html", {"corpora": corpora})
 
 
 @login_required

@@ -29,6 +29,17 @@ def documents(corpus_a, corpus_b):
     ]
 
 
+def test_the_auditor_reads_no_document_or_chunk_in_the_admin(carol, documents, login):
+    client = login(carol)
+    for url in (
+        "/admin/corpora/document/",
+        f"/admin/corpora/document/{documents[0].pk}/change/",
+        "/admin/corpora/chunk/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 403 and SECRET not in response.content.decode()
+
+
 def test_a_corpus_admin_reads_only_the_corpora_granted_to_them(alice, documents, login):
     role_assign(user=alice, role=Role.CORPUS_ADMIN)
     client = login(alice)

@@ -64,8 +64,14 @@ def test_the_ask_page_offers_only_the_readable_corpora_all_checked(alice, corpus
     assert 'aria-live="polite"' in page and "portal/ask.js" in page
 
 
-def test_the_ask_page_explains_when_no_corpus_is_readable(carol, corpus_a, login):
-    page = login(carol).get("/").content.decode()
+def test_an_auditor_who_reads_no_corpus_is_taken_to_the_review_queue(carol, login):
+    response = login(carol).get("/")
+    assert response.status_code == 302 and response["Location"] == "/review/"
+
+
+def test_the_ask_page_explains_when_no_corpus_is_readable(django_user_model, corpus_a, login):
+    nobody = django_user_model.objects.create_user("nobody", password="nobody-pw")
+    page = login(nobody).get("/").content.decode()
     assert "You may not read any corpus yet; ask a corpus admin for access" in page
     assert "<textarea" not in page and "Corpus A" not in page
 
