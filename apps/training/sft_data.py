@@ -40,6 +40,8 @@ from apps.evaluation.questions import (
 )
 from apps.retrieval.search import Hit
 from apps.retrieval.tokenize import analyse
+from apps.review.examples import sft_corrections
+from apps.review.selectors import effective_reviews
 
 EXAMPLES_FILE = "examples.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -65,6 +67,9 @@ class DatasetConfig:
     seed: int = 0  # shuffles each prompt's sources, by question id
     limit_per_file: int | None = None  # at most this many tuning questions of each file
     shuffle_sources: bool = True
+    # add the answers auditors found wrong, with only their correctly cited statements (or an
+    # abstention) as the target (apps.review.examples.sft_corrections)
+    review_corrections: bool = False
 
 
 @dataclass
@@ -267,6 +272,10 @@ def dataset_build(
         for example in examples[before:]:
             counts[(example.set, example.kind)] += 1
         files.append(source_file_record(path, corpus, asked[str(path)], len(examples) - before))
+    if config.review_corrections:
+        corrections = [Example(**example) for example in review_corrections()]
+        examples.extend(corrections)
+        counts.update((example.set, example.kind) for example in corrections)
     random.Random(config.seed).shuffle(examples)
     lines = "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in examples)
     (out / EXAMPLES_FILE).write_text(lines, encoding="utf-8")
@@ -286,6 +295,11 @@ def dataset_build(
     }
     write_manifest(out, manifest)
     return manifest
+
+
+def review_corrections() -> list[dict]:
+    reviews = effective_reviews().select_related("answer").order_by("pk")
+    return sft_corrections(reviews)
 
 
 def source_file_record(path: Path, corpus: Corpus, asked: int, kept: int) -> dict:

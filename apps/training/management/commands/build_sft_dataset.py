@@ -28,6 +28,13 @@ class Command(BaseCommand):
             "--limit-per-file", type=int, metavar="N", help="at most N tuning questions per file"
         )
         parser.add_argument(
+            "--review-corrections",
+            action="store_true",
+            help="add the answers whose citations auditors labelled misgrounded, incorrect or "
+            "fabricated in signed reviews, the target keeping only the statements whose every "
+            "citation was labelled correct (or abstaining)",
+        )
+        parser.add_argument(
             "--keep-source-order",
             action="store_true",
             help="number the sources in retrieved order instead of shuffling them",
@@ -41,6 +48,7 @@ class Command(BaseCommand):
             seed=seed,
             limit_per_file=limit_per_file,
             shuffle_sources=not options["keep_source_order"],
+            review_corrections=options["review_corrections"],
         )
         with progress_bar(self.stderr, total=None, unit="question", desc="examples") as bar:
             try:
