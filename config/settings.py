@@ -36,15 +36,6 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def env_adapters(name: str) -> dict[str, str]:
-    """LoRA adapters in TGI's LORA_ADAPTERS form: `name=/path,other=/path`."""
-    adapters = {}
-    for item in env_list(name):
-        adapter, _, path = item.partition("=")
-        adapters[adapter.strip()] = path.strip() or adapter.strip()
-    return adapters
-
-
 def env_secret(name: str) -> str:
     """A secret from NAME, or from the file named by NAME_FILE (Docker and k8s secrets)."""
     path = os.environ.get(f"{name}_FILE")
@@ -317,7 +308,6 @@ INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024)
 
 # extractive (no model), local (in-process transformers) or tgi (TGI_URL)
 GENERATOR_BACKEND = env_str("GENERATOR_BACKEND", "extractive")
-GENERATOR_ADAPTERS = env_adapters("GENERATOR_ADAPTERS")
 GENERATOR_MAX_NEW_TOKENS = env_int("GENERATOR_MAX_NEW_TOKENS", 768)
 ANSWER_SOURCES = env_int("ANSWER_SOURCES", 8)  # passages retrieved and numbered in the prompt
 
@@ -328,6 +318,10 @@ TGI_MODEL = env_str("TGI_MODEL", "tgi")  # the model name sent to the chat API
 TGI_TOKEN = env_secret("TGI_TOKEN")
 TGI_TIMEOUT_S = env_int("TGI_TIMEOUT_S", 60)
 TGI_MAX_RETRIES = env_int("TGI_MAX_RETRIES", 3)  # on 429 and 503, with exponential backoff
+# LoRA adapters come from the registry (apps.adapters); an adapter id is sent only when the server
+# lists it (server), or, for a server that lists none such as TGI 3.3, on the registry's word
+# alone (registry).
+TGI_ADAPTER_CHECK = env_str("TGI_ADAPTER_CHECK", "server")
 
 # local: in-process transformers; "" = the packaged Gemma-3-270M, converted once into var/models
 LOCAL_MODEL = env_str("LOCAL_MODEL")

@@ -33,20 +33,9 @@ SCHEMA_URL = "/api/v1/schema/"
 QUESTION = "Which beneficial owners must a relevant person identify?"
 RETENTION = "How long must customer due diligence records be kept?"
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
-ADAPTER_BUG = (
-    "the extractive backend refuses any adapter with a 503, not a 400: "
-    "ExtractiveGenerator.check_adapter raises GeneratorError, not UnknownAdapter"
-)
-
-
-def names_an_adapter(case) -> bool:
-    body = case.body if isinstance(case.body, dict) else {}
-    return case.operation.label == "POST /api/v1/answers" and body.get("adapter") is not None
-
-
 # Requests that meet a known bug outside the APIs are left out of the generated run, each
-# with a test that is expected to fail until the bug is fixed.
-KNOWN_BUGS = {ADAPTER_BUG: names_an_adapter}
+# with a test that is expected to fail until the bug is fixed. None is known now.
+KNOWN_BUGS: dict = {}
 
 
 @pytest.fixture
@@ -203,7 +192,6 @@ def test_every_event_of_the_stream_matches_the_schema(openapi, alice, login):
     assert [e["event"] for e in events] == ["stage", "sources", "stage", "statement", "done"]
 
 
-@pytest.mark.xfail(strict=True, reason=ADAPTER_BUG)
 @pytest.mark.usefixtures("corpora")
 def test_an_adapter_the_extractive_backend_cannot_take_is_a_client_error(alice, login):
     response = ask(login(alice), question=QUESTION, adapter="forged")

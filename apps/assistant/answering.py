@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant import citations, prompts, relevance
 from apps.assistant.answer_format import parse_draft, statements_in_prefix
 from apps.assistant.clause_cues import cues_for, search_query
@@ -63,13 +64,14 @@ class Answering:
         question: str,
         searched: list[Corpus],
         filters: Filters,
-        adapter: str | None,
+        adapter: AdapterChoice | None,
         generator: Generator,
         record: Callable[..., Answer],
     ) -> None:
         self.user, self.question, self.filters = user, question, filters
         self.searched, self.readable = searched, [corpus.slug for corpus in searched]
         self.adapter, self.generator, self.record = adapter, generator, record
+        self.adapter_reason = adapter.reason if adapter else ""
         self.decoding = DecodingSettings(max_new_tokens=settings.GENERATOR_MAX_NEW_TOKENS)
         self.clock = Clock()
         self.prompt = prompts.build(question, [])

@@ -35,6 +35,13 @@ class Answer(models.Model):
     backend = models.CharField(max_length=30)
     model = models.CharField(max_length=300, blank=True)
     adapter = models.CharField(max_length=200, blank=True)
+    adapter_version = models.PositiveIntegerField(null=True, blank=True)
+    adapter_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="of the adapter's files, as the registry holds them"
+    )
+    adapter_reason = models.CharField(
+        max_length=300, blank=True, help_text="why this adapter, or none, answered"
+    )
     decoding = models.JSONField(default=dict, blank=True)
     raw_output = models.TextField(blank=True)
     statements = models.JSONField(default=list, blank=True)

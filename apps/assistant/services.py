@@ -9,10 +9,17 @@ from dataclasses import asdict
 
 from django.db import transaction
 
+from apps.adapters.selectors import (
+    AdapterChoice,
+    AdapterRefused,
+    adapter_for_domains,
+    adapter_named,
+    no_adapter_reason,
+)
 from apps.assistant.answering import Answering
 from apps.assistant.citations import checker_version
 from apps.assistant.generators import get_generator
-from apps.assistant.generators.base import Generator
+from apps.assistant.generators.base import Generator, UnknownAdapter
 from apps.assistant.models import Answer
 from apps.assistant.presenters import statement_record
 from apps.audit.services import event_record, record_event, record_seal
@@ -43,7 +50,7 @@ def answer_start(
     question: str,
     corpora: Sequence[str] | None = None,
     filters: Filters | None = None,
-    adapter: str | None = None,
+    adapter: str | AdapterChoice | None = None,
     generator: Generator | None = None,
 ) -> Answering:
     """Check a question from `user`; the returned Answering answers it as its events are read.
@@ -51,7 +58,8 @@ def answer_start(
     The corpora searched are those the asker may read: all of them, or the slugs in `corpora`.
     Raises AnswerError for a bad question, retrieval.selectors.NotReadable for a corpus or
     document the asker may not read, and generators.base.UnknownAdapter for an adapter that
-    does not exist, all before any work is done.
+    is unknown, retired or not active, all before any work is done. Without `adapter`, the
+    active adapter for the searched corpora's domains answers, or the base model.
     """
     question = check_question(question)
     filters = filters or Filters()
@@ -60,8 +68,31 @@ def answer_start(
         raise AnswerError("you may not read any corpus yet; ask a corpus admin for access")
     check_documents_readable(searched, filters.documents)
     generator = generator or get_generator()
-    generator.check_adapter(adapter)
-    return Answering(user, question, searched, filters, adapter, generator, answer_record)
+    choice, reason = adapter_choose(adapter, searched, generator)
+    generator.check_adapter(choice)
+    answering = Answering(user, question, searched, filters, choice, generator, answer_record)
+    answering.adapter_reason = reason
+    return answering
+
+
+def adapter_choose(
+    requested: str | AdapterChoice | None, searched: Sequence, generator: Generator
+) -> tuple[AdapterChoice | None, str]:
+    """The registry's adapter for this answer, and why it was chosen (or why none was). A
+    version chosen already (an evaluation's) is taken as it is."""
+    if isinstance(requested, AdapterChoice):
+        return (None if requested.is_base else requested), requested.reason
+    if requested is not None:
+        try:
+            choice = adapter_named(requested)
+        except AdapterRefused as exc:
+            raise UnknownAdapter(str(exc)) from None
+        return choice, choice.reason
+    domains = {corpus.domain for corpus in searched}
+    if not generator.takes_adapters:
+        return None, f"the {generator.backend} backend takes no adapter"
+    choice = adapter_for_domains(domains)
+    return choice, choice.reason if choice else no_adapter_reason(domains)
 
 
 def check_question(question: str) -> str:
@@ -89,7 +120,10 @@ def answer_record(*, answering: Answering) -> Answer:
         prompt={"system": prompt.system, "user": prompt.user},
         backend=answering.generator.backend,
         model=answering.generator.model_name,
-        adapter=answering.adapter or "",
+        adapter=answering.adapter.name if answering.adapter else "",
+        adapter_version=answering.adapter.version if answering.adapter else None,
+        adapter_sha256=answering.adapter.sha256 if answering.adapter else "",
+        adapter_reason=answering.adapter_reason,
         decoding=answering.decoding.as_dict(),
         raw_output=answering.raw,
         statements=[statement_record(s) for s in answering.checked],

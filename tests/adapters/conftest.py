@@ -47,3 +47,10 @@ def model_admins(django_user_model):
 
 PASSING = {"gate": {"passed": True, "against": "base", "reasons": []}, "arms": {}}
 FAILING = {"gate": {"passed": False, "against": "base", "reasons": ["no better"]}, "arms": {}}
+
+
+def manifest_for(folder, base: str) -> None:
+    """The training manifest train_adapter would write beside a real adapter's files."""
+    files = files_sha256(folder, folder_files(folder))
+    manifest = {"kind": "adapter", "base_model": base, "base_model_sha256": {}, "files": files}
+    (folder / "training_manifest.json").write_text(json.dumps(manifest))

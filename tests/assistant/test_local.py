@@ -11,8 +11,10 @@ import time
 import jsonschema
 import pytest
 
+from apps.adapters.files import files_sha256, folder_files, folder_sha256
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.answer_format import ANSWER_SCHEMA, parse_draft
-from apps.assistant.generators.base import DecodingSettings, GeneratorError, UnknownAdapter
+from apps.assistant.generators.base import DecodingSettings, GeneratorError
 from apps.assistant.generators.json_constraint import DONE, START, AnswerMachine
 from apps.assistant.generators.local import LocalGenerator
 from apps.assistant.prompts import build
@@ -112,10 +114,15 @@ def generator():
     return LocalGenerator()
 
 
+def choice_of(path, name: str = "tuned", version: int = 1) -> AdapterChoice:
+    """The adapter as the registry would hand it to the generator, with its files' hashes."""
+    files = files_sha256(path, folder_files(path))
+    return AdapterChoice(name, version, folder_sha256(files), str(path), "a test's", files)
+
+
 @pytest.fixture
-def tiny(settings, tiny_model_dir, tiny_adapter_dir, generator):
+def tiny(settings, tiny_model_dir, generator):
     settings.LOCAL_MODEL = str(tiny_model_dir)
-    settings.GENERATOR_ADAPTERS = {"tuned": str(tiny_adapter_dir)}
     return generator
 
 
@@ -163,9 +170,10 @@ def test_the_smallest_budget_fits_an_empty_answer(tiny):
         tiny.generate(PROMPT, decoding=DecodingSettings(16))
 
 
-def test_an_adapter_changes_the_model_and_can_be_turned_off(tiny):
+def test_an_adapter_changes_the_model_and_can_be_turned_off(tiny, tiny_adapter_dir):
     import torch
 
+    tuned_adapter = choice_of(tiny_adapter_dir)
     model = tiny.model()
     ids = model.prompt_ids(PROMPT)
 
@@ -174,27 +182,36 @@ def test_an_adapter_changes_the_model_and_can_be_turned_off(tiny):
             return (model.with_adapters or model.base)(input_ids=ids).logits[0, -1]
 
     base = logits(None)
-    tuned = logits("tuned")
+    tuned = logits(tuned_adapter)
     assert not torch.allclose(base, tuned)
     assert torch.allclose(logits(None), base)
     decoding = DecodingSettings(80)
-    assert_valid_answer(tiny.generate(PROMPT, adapter="tuned", decoding=decoding), sources=3)
+    answer = tiny.generate(PROMPT, adapter=tuned_adapter, decoding=decoding)
+    assert_valid_answer(answer, sources=3)
 
 
-def test_adapters_are_checked(tiny, settings, tmp_path):
+def test_a_missing_or_tampered_adapter_is_refused_before_it_is_loaded(
+    tiny, tiny_adapter_dir, tmp_path
+):
     decoding = DecodingSettings(40)
-    with pytest.raises(UnknownAdapter):
-        tiny.generate(PROMPT, adapter="other", decoding=decoding)
-    settings.GENERATOR_ADAPTERS = {"gone": str(tmp_path / "gone")}
+    gone = AdapterChoice("gone", 1, "0" * 64, str(tmp_path / "gone"), "a test's", {})
     with pytest.raises(GeneratorError, match="no LoRA adapter"):
-        tiny.generate(PROMPT, adapter="gone", decoding=decoding)
+        tiny.generate(PROMPT, adapter=gone, decoding=decoding)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_adapter_dir, copy)
+    tampered = choice_of(copy, name="tampered")
+    weights = copy / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\0")
+    with pytest.raises(GeneratorError, match=r"refused.*changed: adapter_model\.safetensors"):
+        tiny.generate(PROMPT, adapter=tampered, decoding=decoding)
+    loaded = tiny.model().with_adapters
+    assert loaded is None or tampered.key not in loaded.peft_config
 
 
-def test_an_adapter_that_cannot_be_read_is_reported(tiny, settings, tmp_path):
+def test_an_adapter_that_cannot_be_read_is_reported(tiny, tmp_path):
     (tmp_path / "adapter_config.json").write_text("not json")
-    settings.GENERATOR_ADAPTERS = {"broken": str(tmp_path)}
     with pytest.raises(GeneratorError, match="cannot be loaded"):
-        tiny.generate(PROMPT, adapter="broken", decoding=DecodingSettings(40))
+        tiny.generate(PROMPT, adapter=choice_of(tmp_path, "broken"), decoding=DecodingSettings(40))
 
 
 def test_running_out_of_memory_is_reported(tiny, monkeypatch):

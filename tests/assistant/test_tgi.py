@@ -11,9 +11,10 @@ import urllib.request
 
 import pytest
 
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.answer_format import ANSWER_SCHEMA
 from apps.assistant.generators import tgi
-from apps.assistant.generators.base import DecodingSettings, GeneratorError, UnknownAdapter
+from apps.assistant.generators.base import DecodingSettings, GeneratorError
 from apps.assistant.generators.tgi import TgiGenerator
 from apps.assistant.models import AnswerStatus
 from apps.assistant.prompts import Prompt
@@ -24,9 +25,11 @@ from tests.assistant.tgi_server import MODEL_ID, Failure, Tokens, serving
 PROMPT = Prompt(question="Who must be identified?", sources=(), system="Rules.", user="Question?")
 ANSWER = answer_json({"text": "Every beneficial owner must be identified.", "citations": [1]})
 GREEDY = DecodingSettings(max_new_tokens=256)
+AML = AdapterChoice("aml", 1, "a" * 64, "/adapters/aml/v1", "named by the request")
+TAX = AdapterChoice("tax", 2, "b" * 64, "/adapters/tax/v2", "named by the request")
 
 
-def generate(adapter: str | None = None, decoding: DecodingSettings = GREEDY) -> str:
+def generate(adapter: AdapterChoice | None = None, decoding: DecodingSettings = GREEDY) -> str:
     return TgiGenerator().generate(PROMPT, adapter=adapter, decoding=decoding)
 
 
@@ -63,16 +66,17 @@ def test_the_native_stream_yields_the_text_token_by_token(tgi_server):
     assert "".join(pieces) == ANSWER  # the closing special token is left out
 
 
-def test_the_native_request_carries_the_answer_grammar_and_the_adapter(tgi_server, settings):
-    settings.GENERATOR_ADAPTERS = {"aml": "/adapters/aml"}
+def test_the_native_request_carries_the_answer_grammar_and_the_adapter(tgi_server):
+    tgi_server.adapters = ["aml-v1"]
     tgi_server.script(Tokens(ANSWER))
-    generate(adapter="aml")
-    [request] = tgi_server.requests
+    generate(adapter=AML)
+    [request] = generation_requests(tgi_server)
     assert request.path == "/generate_stream"
     assert request.body["inputs"] == PROMPT.text()
     parameters = request.body["parameters"]
     assert parameters["grammar"] == {"type": "json", "value": ANSWER_SCHEMA}
-    assert parameters["adapter_id"] == "aml"
+    assert parameters["adapter_id"] == "aml-v1"  # the version's key, as serving_config names it
+    assert tgi_server.fallbacks == []
     assert parameters["max_new_tokens"] == 256
     assert parameters["do_sample"] is False and "temperature" not in parameters
 
@@ -104,11 +108,15 @@ def test_the_chat_api_streams_with_the_answer_schema_as_response_format(tgi_serv
     assert (request.body["max_tokens"], request.body["temperature"]) == (256, 0.0)
 
 
-def test_with_the_chat_api_the_adapter_is_sent_as_the_model(tgi_server, settings):
+def test_with_the_chat_api_the_adapter_is_sent_as_the_model(settings):
     settings.TGI_API = "chat"
-    tgi_server.script(Tokens(ANSWER))
-    generate(adapter="aml")
-    assert tgi_server.requests[0].body["model"] == "aml"
+    with serving("vllm") as vllm:
+        settings.TGI_URL = vllm.url
+        vllm.adapters = ["aml-v1"]
+        vllm.script(Tokens(ANSWER))
+        generate(adapter=AML)
+        assert [r.path for r in vllm.requests] == ["/v1/models", "/v1/chat/completions"]
+        assert vllm.requests[1].body["model"] == "aml-v1"
 
 
 def test_the_model_name_is_the_served_model_fetched_once(tgi_server):
@@ -216,13 +224,54 @@ def test_a_stream_cut_short_yields_its_text_and_then_an_error(tgi_server, api, d
     assert len(tgi_server.requests) == 1 and delays == []
 
 
-def test_an_adapter_the_deployment_does_not_serve_is_rejected(settings):
-    settings.GENERATOR_ADAPTERS = {"aml": "/adapters/aml"}
+def test_an_adapter_id_the_server_does_not_serve_is_never_sent(tgi_server):
+    """TGI would answer with its base model (its issue #2505): the id is checked first."""
+    tgi_server.adapters = ["aml-v1"]
     generator = TgiGenerator()
-    generator.check_adapter("aml")
+    generator.check_adapter(AML)
     generator.check_adapter(None)
-    with pytest.raises(UnknownAdapter, match="known adapters: aml"):
-        generator.check_adapter("tax")
+    with pytest.raises(GeneratorError, match=r"does not serve adapter 'tax-v2'.*aml-v1"):
+        generator.generate(PROMPT, adapter=TAX, decoding=GREEDY)
+    assert generation_requests(tgi_server) == [] and tgi_server.fallbacks == []
+
+
+def test_the_test_server_falls_back_to_its_base_model_as_tgi_does(tgi_server):
+    tgi_server.script(Tokens(ANSWER))
+    body = {"inputs": "x", "parameters": {"adapter_id": "tax-v2", "max_new_tokens": 4}}
+    request = urllib.request.Request(
+        f"{tgi_server.url}/generate",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    assert tgi_server.fallbacks == ["tax-v2"]
+
+
+def test_a_server_that_does_not_list_its_adapters_is_trusted_only_when_told(tgi_server, settings):
+    tgi_server.adapters, tgi_server.advertise_adapters = ["aml-v1"], False
+    with pytest.raises(GeneratorError, match="does not say which adapters it serves"):
+        TgiGenerator().check_adapter(AML)
+    settings.TGI_ADAPTER_CHECK = "registry"
+    TgiGenerator().check_adapter(AML)
+
+
+def test_vllm_refuses_a_model_it_does_not_serve_and_the_client_never_asks(settings):
+    settings.TGI_API = "chat"
+    with serving("vllm") as vllm:
+        settings.TGI_URL = vllm.url
+        vllm.adapters = ["aml-v1"]
+        with pytest.raises(GeneratorError, match="does not serve adapter 'tax-v2'"):
+            generate(adapter=TAX)
+        assert [r.path for r in vllm.requests] == ["/v1/models"]
+        request = urllib.request.Request(
+            f"{vllm.url}/v1/chat/completions",
+            json.dumps({"model": "tax-v2", "messages": PROMPT.messages()}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code == 404
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,13 @@
 Every request body is validated against the request schema in the TGI OpenAPI description and
 answered 422 with TGI's ErrorResponse when it does not conform. Each request is recorded, and each
 generation request is answered with the next scripted outcome.
+
+LoRA: `adapters` are the ids the server was started with (TGI's LORA_ADAPTERS, vLLM's
+--lora-modules). As a TGI server it lists them in /info (`lora_adapters`) when told to advertise
+them, and, as TGI does (its issue #2505), answers a request whose `adapter_id` it does not know
+with its base model, silently (recorded in `fallbacks`). As a vLLM server (`flavour="vllm"`) it
+lists them in /v1/models with the base model as their parent, and answers 404 to a chat request
+naming a model it does not serve.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import jsonschema
 # The TGI 3.3.6 OpenAPI description, vendored with its source and licence (tests/data/README.md).
 OPENAPI = Path(__file__).resolve().parents[1] / "data" / "tgi-openapi.json"
 MODEL_ID = "acme/compliance-7b"
+VLLM_BASE = "base"  # the --served-model-name of the base model
 REQUEST_SCHEMAS = {
     "/generate": "GenerateRequest",
     "/generate_stream": "GenerateRequest",
@@ -95,8 +103,12 @@ def split_into(text: str, pieces: int) -> list[str]:
 class TgiServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, flavour: str = "tgi") -> None:
         super().__init__(("127.0.0.1", 0), TgiHandler)
+        self.flavour = flavour
+        self.adapters: list[str] = []
+        self.advertise_adapters = True
+        self.fallbacks: list[str] = []
         self.validators = request_validators()
         self.replies: deque[Reply] = deque()
         self.requests: list[ReceivedRequest] = []
@@ -144,7 +156,10 @@ class TgiHandler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self.send_json(200, {})
         elif self.path == "/info":
-            self.send_json(200, info())
+            listed = {"lora_adapters": [{"id": a} for a in self.server.adapters]}
+            self.send_json(200, info() | (listed if self.server.advertise_adapters else {}))
+        elif self.path == "/v1/models" and self.server.flavour == "vllm":
+            self.send_json(200, vllm_models(self.server.adapters))
         else:
             self.send_error_response(404, "not found", "not_found")
 
@@ -165,6 +180,8 @@ class TgiHandler(BaseHTTPRequestHandler):
             where = "/".join(str(part) for part in error.absolute_path) or "body"
             self.send_error_response(422, f"{where}: {error.message}", "validation")
             return
+        if self.unserved_model(body):
+            return
         outcome = self.server.next_outcome(body)
         if isinstance(outcome, Failure):
             self.send_error_response(
@@ -174,6 +191,20 @@ class TgiHandler(BaseHTTPRequestHandler):
         time.sleep(outcome.delay_s)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
             self.answer(body, outcome)
+
+    def unserved_model(self, body: dict) -> bool:
+        """vLLM refuses a model it does not serve; TGI answers an unknown adapter_id with its
+        base model, and only the record shows it."""
+        vllm_chat = self.path == "/v1/chat/completions" and self.server.flavour == "vllm"
+        if vllm_chat and body.get("model") not in (VLLM_BASE, *self.server.adapters):
+            message = f"The model `{body.get('model')}` does not exist."
+            error = {"object": "error", "message": message, "type": "NotFoundError"}
+            self.send_json(404, error | {"param": None, "code": 404})
+            return True
+        adapter = (body.get("parameters") or {}).get("adapter_id")
+        if adapter and adapter not in self.server.adapters:
+            self.server.fallbacks.append(adapter)
+        return False
 
     def answer(self, body: dict, outcome: Tokens) -> None:
         if self.path == "/generate":
@@ -235,6 +266,26 @@ def info() -> dict:
         "max_client_batch_size": 4,
         "router": "text-generation-router",
         "version": "3.3.6-dev0",
+    }
+
+
+def vllm_models(adapters: list[str]) -> dict:
+    """vLLM's /v1/models: the base model and each LoRA module, whose parent is the base."""
+
+    def card(model_id: str, parent: str | None) -> dict:
+        return {
+            "id": model_id,
+            "object": "model",
+            "created": 0,
+            "owned_by": "vllm",
+            "root": model_id,
+            "parent": parent,
+            "max_model_len": 8192,
+        }
+
+    return {
+        "object": "list",
+        "data": [card(VLLM_BASE, None)] + [card(a, VLLM_BASE) for a in adapters],
     }
 
 
@@ -304,9 +355,9 @@ def chat_completion(body: dict, outcome: Tokens) -> dict:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[TgiServer]:
+def serving(flavour: str = "tgi") -> Iterator[TgiServer]:
     """A running test server, stopped on leaving."""
-    server = TgiServer().start()
+    server = TgiServer(flavour).start()
     try:
         yield server
     finally:

@@ -4,8 +4,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from django.conf import settings
-
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.prompts import Prompt
 
 
@@ -14,7 +13,7 @@ class GeneratorError(Exception):
 
 
 class UnknownAdapter(GeneratorError):
-    pass
+    """An adapter the registry does not serve: unknown, retired, or not approved and active."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,7 @@ class Generator(ABC):
     """Turns a prompt into the JSON text of answer_format.ANSWER_SCHEMA."""
 
     backend: str
+    takes_adapters = True  # LoRA adapters from the registry
 
     @property
     @abstractmethod
@@ -38,22 +38,16 @@ class Generator(ABC):
 
     @abstractmethod
     def stream(
-        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+        self, prompt: Prompt, *, adapter: AdapterChoice | None = None, decoding: DecodingSettings
     ) -> Iterator[str]:
         """Yield the output text in pieces as it is produced."""
 
     def generate(
-        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+        self, prompt: Prompt, *, adapter: AdapterChoice | None = None, decoding: DecodingSettings
     ) -> str:
         return "".join(self.stream(prompt, adapter=adapter, decoding=decoding))
 
-    def check_adapter(self, adapter: str | None) -> None:
-        """Raise UnknownAdapter unless `adapter` is None or one this deployment serves."""
-        if adapter is not None and adapter not in configured_adapters():
-            known = ", ".join(sorted(configured_adapters())) or "none are configured"
-            raise UnknownAdapter(f"unknown adapter {adapter!r} (known adapters: {known})")
-
-
-def configured_adapters() -> dict[str, str]:
-    """GENERATOR_ADAPTERS as {name: path}, in TGI's LORA_ADAPTERS form `name=/path,...`."""
-    return dict(settings.GENERATOR_ADAPTERS)
+    def check_adapter(self, adapter: AdapterChoice | None) -> None:
+        """Raise GeneratorError if this backend cannot answer with `adapter` (chosen from the
+        registry by adapters.selectors), before any work is done."""
+        return None

@@ -25,9 +25,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant import relevance
 from apps.assistant.clause_cues import OPENING, OPENING_CHARS, STATEMENTS, ClauseCues, cues_for
-from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
+from apps.assistant.generators.base import (
+    DecodingSettings,
+    Generator,
+    UnknownAdapter,
+)
 from apps.assistant.injection import without_instructions
 from apps.assistant.prompts import Prompt, Source
 from apps.assistant.sentences import sentence_spans
@@ -63,7 +68,7 @@ class ExtractiveGenerator(Generator):
     model_name = "extractive-1"
 
     def stream(
-        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+        self, prompt: Prompt, *, adapter: AdapterChoice | None = None, decoding: DecodingSettings
     ) -> Iterator[str]:
         self.check_adapter(adapter)
         chosen, missing = choose(prompt)
@@ -77,9 +82,11 @@ class ExtractiveGenerator(Generator):
             yield ("" if index == 0 else ", ") + json.dumps(statement | {"quote": candidate.text})
         yield "]}"
 
-    def check_adapter(self, adapter: str | None) -> None:
+    takes_adapters = False
+
+    def check_adapter(self, adapter: AdapterChoice | None) -> None:
         if adapter is not None:
-            raise GeneratorError("the extractive backend has no model, so it takes no adapter")
+            raise UnknownAdapter("the extractive backend has no model, so it takes no adapter")
 
 
 def choose(prompt: Prompt) -> tuple[list[Candidate], list[str]]:

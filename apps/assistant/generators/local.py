@@ -20,12 +20,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.assistant.generators.base import (
-    DecodingSettings,
-    Generator,
-    GeneratorError,
-    configured_adapters,
-)
+from apps.adapters.files import AdapterFilesChanged
+from apps.adapters.selectors import AdapterChoice
+from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
 from apps.assistant.generators.json_constraint import (
     START,
     AnswerConstraint,
@@ -96,9 +93,8 @@ class LocalGenerator(Generator):
         return settings.LOCAL_MODEL or PACKAGED_MODEL
 
     def stream(
-        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+        self, prompt: Prompt, *, adapter: AdapterChoice | None = None, decoding: DecodingSettings
     ) -> Iterator[str]:
-        self.check_adapter(adapter)
         with out_of_memory_as_error():
             model = self.model()
             with self.generating, model.adapter(adapter):
@@ -142,29 +138,40 @@ class LoadedModel:
         return cls(configured, model, tokenizer, chat)
 
     @contextmanager
-    def adapter(self, name: str | None):
-        """Use the named LoRA adapter, loading it on first use, or the base model for None."""
-        if name is None:
+    def adapter(self, choice: AdapterChoice | None):
+        """Use the chosen adapter version, loading it on first use after checking its files
+        against the registry, or the base model for None."""
+        if choice is None:
             with self.with_adapters.disable_adapter() if self.with_adapters else nullcontext():
                 yield
             return
-        path = Path(configured_adapters()[name])
+        if self.with_adapters is None or choice.key not in self.with_adapters.peft_config:
+            self.load_adapter(choice)
+        self.with_adapters.set_adapter(choice.key)
+        self.with_adapters.eval()
+        yield
+
+    def load_adapter(self, choice: AdapterChoice) -> None:
+        path = Path(choice.path)
         if not (path / "adapter_config.json").is_file():
-            raise GeneratorError(f"adapter {name!r}: no LoRA adapter at {str(path)!r}")
+            raise GeneratorError(f"adapter {choice.key}: no LoRA adapter at {str(path)!r}")
+        try:
+            choice.verify()
+        except AdapterFilesChanged as exc:
+            raise GeneratorError(f"adapter {choice.key} refused: {exc}") from None
         from peft import PeftModel
 
         try:
             if self.with_adapters is None:
-                self.with_adapters = PeftModel.from_pretrained(self.base, path, adapter_name=name)
-            elif name not in self.with_adapters.peft_config:
-                self.with_adapters.load_adapter(path, adapter_name=name)
+                self.with_adapters = PeftModel.from_pretrained(
+                    self.base, path, adapter_name=choice.key
+                )
+            else:
+                self.with_adapters.load_adapter(path, adapter_name=choice.key)
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise GeneratorError(
-                f"adapter {name!r} cannot be loaded from {str(path)!r}: {exc}"
+                f"adapter {choice.key} cannot be loaded from {str(path)!r}: {exc}"
             ) from exc
-        self.with_adapters.set_adapter(name)
-        self.with_adapters.eval()
-        yield
 
     def answer(self, prompt: Prompt, decoding: DecodingSettings) -> Iterator[str]:
         """The answer's text, token by token, greedy at temperature 0 and seeded otherwise."""

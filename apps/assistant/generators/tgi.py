@@ -5,11 +5,18 @@ grammar and the adapter as `adapter_id` (TGI's multi-LoRA, loaded from LORA_ADAP
 TGI_API=chat streams from the OpenAI-compatible /v1/chat/completions with the answer schema as
 TGI's `response_format`; there an adapter is sent as the request's `model`, the field by which
 OpenAI-compatible servers such as vLLM select a LoRA adapter.
+
+An adapter id is checked before it is sent: TGI answers with its base model, silently, for an
+adapter id it does not know (text-generation-inference issue #2505). The registry chose the
+adapter version, sent by its key (`regulatory-answer-v3`, as serving_config names it); the server
+must also say that it serves it: TGI in /info (`lora_adapters`), vLLM in
+/v1/models. A server that does not say is trusted only with TGI_ADAPTER_CHECK=registry.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -20,12 +27,14 @@ from django.conf import settings
 from huggingface_hub import InferenceClient, get_session
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, TextGenerationError
 
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.answer_format import ANSWER_SCHEMA
 from apps.assistant.generators.base import DecodingSettings, Generator, GeneratorError
 from apps.assistant.prompts import Prompt
 
 APIS = ("generate", "chat")
 RETRIED_STATUSES = (429, 503)
+ADAPTERS_TTL_S = 30.0  # servers load adapters at start-up only
 # TGI's GrammarType: the output must be JSON that conforms to this schema.
 ANSWER_GRAMMAR = {"type": "json", "value": ANSWER_SCHEMA}
 
@@ -37,6 +46,7 @@ class TgiGenerator(Generator):
 
     def __init__(self) -> None:
         self.served_models: dict[str, str] = {}
+        self.advertised: dict[str, tuple[float, set[str] | None]] = {}
 
     @property
     def model_name(self) -> str:
@@ -53,22 +63,57 @@ class TgiGenerator(Generator):
         return self.served_models[url]
 
     def stream(
-        self, prompt: Prompt, *, adapter: str | None = None, decoding: DecodingSettings
+        self, prompt: Prompt, *, adapter: AdapterChoice | None = None, decoding: DecodingSettings
     ) -> Iterator[str]:
+        self.check_adapter(adapter)
+        url = server_url()
+        client = InferenceClient(url, headers=authorization(), timeout=settings.TGI_TIMEOUT_S)
+        if settings.TGI_API == "chat":
+            start = partial(start_chat, client, prompt, adapter and adapter.key, decoding)
+            pieces = chat_pieces
+        else:
+            start = partial(start_generate, client, url, prompt, adapter and adapter.key, decoding)
+            pieces = token_pieces
+        with client, user_facing_errors(url):
+            yield from pieces(self.with_retries(start))
+
+    def check_adapter(self, adapter: AdapterChoice | None) -> None:
+        """Raise GeneratorError unless the server says it serves the adapter: never let it
+        answer with its base model in the adapter's name."""
         if settings.TGI_API not in APIS:
             raise GeneratorError(
                 f"TGI_API must be one of {', '.join(APIS)}, not {settings.TGI_API!r}"
             )
+        if adapter is None:
+            return
         url = server_url()
-        client = InferenceClient(url, headers=authorization(), timeout=settings.TGI_TIMEOUT_S)
-        if settings.TGI_API == "chat":
-            start = partial(start_chat, client, prompt, adapter, decoding)
-            pieces = chat_pieces
-        else:
-            start = partial(start_generate, client, url, prompt, adapter, decoding)
-            pieces = token_pieces
-        with client, user_facing_errors(url):
-            yield from pieces(self.with_retries(start))
+        served = self.served_adapters(url)
+        if served is None:
+            if settings.TGI_ADAPTER_CHECK == "registry":
+                return
+            raise GeneratorError(
+                f"the server at {url} does not say which adapters it serves, so adapter "
+                f"{adapter.key!r} cannot be checked (set TGI_ADAPTER_CHECK=registry to trust "
+                f"the registry's serving_config alone)"
+            )
+        if adapter.key not in served:
+            raise GeneratorError(
+                f"the server at {url} does not serve adapter {adapter.key!r} (it serves: "
+                f"{', '.join(sorted(served)) or 'none'}); it would answer with its base model"
+            )
+
+    def served_adapters(self, url: str) -> set[str] | None:
+        """The adapter ids the server advertises, read at most every ADAPTERS_TTL_S seconds;
+        None when it does not advertise them."""
+        cached = self.advertised.get(url)
+        if cached is not None and time.monotonic() - cached[0] < ADAPTERS_TTL_S:
+            return cached[1]
+        try:
+            served = advertised_adapters(url, settings.TGI_API)
+        except (httpx2.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise GeneratorError(f"cannot read the adapters served at {url}: {exc}") from None
+        self.advertised[url] = (time.monotonic(), served)
+        return served
 
     def with_retries(self, start: Callable[[], Iterable]) -> Iterable:
         """Start the request, retrying while the server is overloaded or unavailable. Only the
@@ -102,6 +147,24 @@ def authorization() -> dict[str, str]:
     """TGI_TOKEN as a bearer token. Without one the header is sent empty: the client library
     would otherwise send the Hugging Face token saved on this machine to the TGI server."""
     return {"authorization": f"Bearer {settings.TGI_TOKEN}" if settings.TGI_TOKEN else ""}
+
+
+def advertised_adapters(url: str, api: str) -> set[str] | None:
+    """TGI: /info's `lora_adapters` (ids, or objects with an `id`); vLLM and other OpenAI-
+    compatible servers: the models of /v1/models that have a parent (the LoRA modules)."""
+    if api == "chat":
+        models = get_json(f"{url}/v1/models")["data"]
+        return {m["id"] for m in models if m.get("parent")}
+    listed = get_json(f"{url}/info").get("lora_adapters")
+    if listed is None:
+        return None
+    return {item["id"] if isinstance(item, dict) else str(item) for item in listed}
+
+
+def get_json(url: str):
+    response = get_session().get(url, headers=authorization(), timeout=settings.TGI_TIMEOUT_S)
+    response.raise_for_status()
+    return response.json()
 
 
 def served_model_id(url: str) -> str:
