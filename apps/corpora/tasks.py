@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django_tasks import task
@@ -33,7 +33,7 @@ def watch_ingestion_job(job_id: int) -> dict:
     return {"job": job_id, "reaped": reaped}
 
 
-def watch(job_id: int, last_heartbeat) -> None:
+def watch(job_id: int, last_heartbeat: datetime) -> None:
     # Backends that run tasks in-process (the immediate one, in tests) leave nothing to watch.
     if watch_ingestion_job.get_backend().supports_defer:
         due = last_heartbeat + services.ingestion_stale_after() + WATCH_MARGIN

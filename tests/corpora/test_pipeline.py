@@ -10,7 +10,7 @@ from apps.corpora.models import IngestionJob, JobStatus
 from apps.corpora.pipeline import heartbeat
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_long_step_keeps_the_heartbeat_fresh(corpus, settings):
     settings.INGEST_STALE_SECONDS = 1  # a beat every 0.1 s
     started = timezone.now() - timedelta(minutes=1)
