@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST := 127.0.0.1:8000
 
-.PHONY: install demo serve test lint bench-ingest bench-retrieval clean-db
+.PHONY: install demo serve test lint bench-ingest bench-retrieval bench-load clean-db
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench-ingest: install
 bench-retrieval: install
 	$(PY) manage.py migrate --no-input
 	$(PY) -m bench.retrieval $(ARGS)
+
+## The demo corpora (loaded into var/bench-load the first time) served by gunicorn on
+## 127.0.0.1, under searches and questions from concurrent users (default 8 users, 60 s).
+bench-load: install
+	$(PY) -m bench.load $(ARGS)
 
 clean-db:
 	rm -rf var/pgdata
