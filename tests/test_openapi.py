@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from pathlib import Path
 
 import pytest
 import requests
@@ -29,6 +30,7 @@ from tests.assistant.conftest import generator  # noqa: F401 (a fixture)
 from tests.corpora.conftest import ingest
 from tests.retrieval.conftest import corpora  # noqa: F401 (a fixture)
 
+CHROMIUM = Path("/usr/bin/chromium")
 SCHEMA_URL = "/api/v1/schema/"
 QUESTION = "Which beneficial owners must a relevant person identify?"
 RETENTION = "How long must customer due diligence records be kept?"
@@ -86,6 +88,34 @@ def test_the_schema_and_its_page_are_served_to_signed_in_users_from_local_files(
 
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert Client().get(SCHEMA_URL).status_code == 403
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_schema_page_shows_every_operation_and_loads_nothing_from_elsewhere(live_server, alice):
+    from playwright.sync_api import expect, sync_playwright
+
+    elsewhere: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith((live_server.url, "data:")) else elsewhere.append(r.url)
+            ),
+        )
+        page.goto(f"{live_server.url}/login/?next=/api/v1/schema/docs/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("alice-pw")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator(".opblock")).to_have_count(5)
+        expect(page.locator(".opblock-summary-path").first).to_contain_text("/api/v1/")
+        browser.close()
+    assert elsewhere == []
 
 
 def test_the_schema_is_valid_openapi_and_names_every_operation(openapi):
