@@ -5,6 +5,7 @@ from django.contrib import admin
 from apps.accounts.models import CorpusAccess
 from apps.accounts.selectors import readable_corpora
 from apps.accounts.services import corpus_access_grant, corpus_access_revoke
+from apps.audit.admin import ReadsRecorded
 from apps.corpora.admin import ChunkAdmin, DocumentAdmin
 from apps.corpora.models import Chunk, Document
 
@@ -41,7 +42,7 @@ class CorpusAccessAdmin(admin.ModelAdmin):
 # The corpora's admin pages follow corpus grants for everyone but superusers: a corpus admin
 # sees the documents and chunks of the corpora granted to them, and no one reads a corpus
 # through the admin without a grant.
-class GrantedMixin:
+class GrantedMixin(ReadsRecorded):
     def get_queryset(self, request):
         rows = super().get_queryset(request)
         if request.user.is_superuser:

@@ -5,10 +5,11 @@ from django.utils.html import format_html, format_html_join
 
 from apps.assistant.citations import REASONS
 from apps.assistant.models import Answer
+from apps.audit.admin import ReadsRecorded
 
 
 @admin.register(Answer)
-class AnswerAdmin(admin.ModelAdmin):
+class AnswerAdmin(ReadsRecorded, admin.ModelAdmin):
     """Answers are records: readable by auditors and admins, never edited."""
 
     list_display = ["id", "created_at", "asker", "short_question", "status", "shown", "backend"]

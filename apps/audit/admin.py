@@ -3,6 +3,22 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.audit.models import Checkpoint, Event
+from apps.audit.services import event_record
+
+
+class ReadsRecorded:
+    """For admin pages that show corpus or record text: each page read is an event."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            event_record(
+                action="admin.viewed",
+                actor=request.user,
+                object_type=self.model._meta.label_lower,
+                object_id=object_id,
+            )
+        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
