@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from apps.adapters import services
 from apps.adapters.models import AdapterEvent, AdapterVersion
 
+STEPS = ("registered", "evaluated", "approved", "activated")
 METRICS = (
     ("answered with gold evidence", "answered_with_gold"),
     ("abstained (unanswerable)", "abstention_unanswerable"),
@@ -53,12 +54,23 @@ class AdapterVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "name"]
     search_fields = ["name", "notes"]
     list_select_related = ["registered_by", "approved_by"]
-    readonly_fields = [
-        *(f.name for f in AdapterVersion._meta.fields if f.name != "notes"),
+    fields = [
+        "name",
+        "version",
+        "status",
+        "domains",
         "metrics",
         "loss_curve",
+        "training",
+        "notes",
+        "base_model",
+        "base_model_sha256",
+        "sha256",
+        "path",
+        *(f"{step}_{what}" for step in STEPS for what in ("by", "at")),
+        "retired_at",
     ]
-    exclude = ["evaluation", "dataset_manifest", "training_manifest", "files"]
+    readonly_fields = [name for name in fields if name != "notes"]
     inlines = [AdapterEventInline]
     actions = ["approve", "activate", "rollback", "retire"]
 
@@ -93,6 +105,26 @@ class AdapterVersionAdmin(admin.ModelAdmin):
     @admin.display(description="loss curve")
     def loss_curve(self, version: AdapterVersion) -> str:
         return loss_svg(version.training_manifest.get("loss_curve") or [])
+
+    @admin.display(description="training")
+    def training(self, version: AdapterVersion) -> str:
+        manifest = version.training_manifest
+        config = manifest.get("config", {})
+        memory = manifest.get("peak_memory", {}).get("peak_rss")
+        return format_html(
+            "{} on {}, {} steps, r={}, lr {}, {} examples; {} s, {} tokens/s, peak RSS {} MiB; "
+            "dataset {}",
+            config.get("method", "?"),
+            manifest.get("device", "?"),
+            manifest.get("steps", "?"),
+            config.get("lora_r", "?"),
+            config.get("learning_rate", "?"),
+            manifest.get("examples", "?"),
+            manifest.get("wall_time_s", "?"),
+            manifest.get("tokens_per_second", "?"),
+            round(memory / 2**20) if memory else "?",
+            (manifest.get("dataset_sha256") or "?")[:16],
+        )
 
     @admin.action(description="Approve the selected evaluated versions", permissions=["approve"])
     def approve(self, request, queryset):

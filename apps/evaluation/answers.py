@@ -25,9 +25,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.accounts.services import corpus_access_grant
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.generators import get_generator
 from apps.assistant.models import AnswerStatus
 from apps.assistant.services import answer_question
+from apps.assistant.support import squash
 from apps.corpora.models import Corpus
 from apps.evaluation import metrics
 from apps.evaluation.questions import (
@@ -67,8 +69,12 @@ def evaluation_run(
     corpus_slug: str | None = None,
     limit: int | None = None,
     stderr: TextIO | None = None,
+    adapter: str | AdapterChoice | None = None,
+    split: str | None = None,
 ) -> dict:
-    questions = load_questions(questions_path)[:limit]
+    """Answer the file's questions (only those of `split`, "tune" or "held_out", when given),
+    with `adapter` as services.answer_start takes it, and score them."""
+    questions = [q for q in load_questions(questions_path) if split in (None, q.split)][:limit]
     if not questions:
         raise EvaluationError(f"{questions_path} holds no question")
     if corpus_slug:
@@ -80,7 +86,7 @@ def evaluation_run(
     with transaction.atomic():
         user = evaluation_user(corpus)
         results = [
-            answer_one(user, question, corpus, generator)
+            answer_one(user, question, corpus, generator, adapter)
             for question in progress_bar(stderr, questions, unit="question", desc="answers")
         ]
         transaction.set_rollback(True)
@@ -102,13 +108,14 @@ def evaluation_user(corpus: Corpus):
     return user
 
 
-def answer_one(user, question: Question, corpus: Corpus, generator) -> AnswerResult:
+def answer_one(user, question: Question, corpus: Corpus, generator, adapter=None) -> AnswerResult:
     answer = answer_question(
         user=user,
         question=question.text,
         corpora=[corpus.slug],
         filters=question_filters(question),
         generator=generator,
+        adapter=adapter,
     )
     hits = {hit["number"]: hit for hit in answer.hits}
     shown = answer.shown_statements
@@ -127,7 +134,7 @@ def answer_one(user, question: Question, corpus: Corpus, generator) -> AnswerRes
         verdict=verdict.group(1).lower() if verdict else None,
         rouge_l=rouge_l(text, question.long_answer) if question.long_answer and shown else None,
         timings=answer.timings,
-        record=question_record(question, answer),
+        record=question_record(question, answer) | {"evidence_hit": any(on_gold)},
     )
 
 
@@ -139,7 +146,12 @@ def question_record(question: Question, answer) -> dict:
     return {
         "id": question.id,
         "split": question.split,
+        "answerable": question.answerable,
         "status": answer.status,
+        "adapter": answer.adapter or None,
+        "raw_output": answer.raw_output,
+        "timings": answer.timings,
+        "pointing": citation_pointing(answer),
         "abstain_reason": answer.abstain_reason or None,
         "shown": [
             s for s, record in zip(statements, answer.statements, strict=True) if record["shown"]
@@ -150,6 +162,20 @@ def question_record(question: Question, answer) -> dict:
             if not record["shown"]
         ],
     }
+
+
+def citation_pointing(answer) -> dict:
+    """Of the statements written (shown or dropped) whose text lies in exactly one source, how
+    many cite that source: whether the model points at what it copies, apart from copying."""
+    sources = {hit["number"]: squash(hit["text"]) for hit in answer.hits}
+    located = pointed = 0
+    for statement in answer.statements:
+        text = squash(statement["text"])
+        holding = [number for number, passage in sources.items() if text and text in passage]
+        if len(holding) == 1:
+            located += 1
+            pointed += holding[0] in statement["citations"]
+    return {"located": located, "pointed": pointed}
 
 
 def statement_case(statement: dict, hits: dict[int, dict]) -> dict:

@@ -62,7 +62,11 @@ def assert_every_question_is_listed(questions: list[dict]) -> None:
     its text, the labels of its citations and the reasons given."""
     assert [q["id"] for q in questions] == ["q1", "q2"]
     answered, abstained = questions
-    assert set(answered) == {"id", "split", "status", "abstain_reason", "shown", "dropped"}
+    assert set(answered) == {
+        *("id", "split", "answerable", "status", "abstain_reason", "shown", "dropped"),
+        *("evidence_hit", "adapter", "raw_output", "timings", "pointing"),
+    }
+    assert answered["evidence_hit"] and answered["pointing"] == {"located": 1, "pointed": 1}
     assert answered["status"] == "answered" and answered["abstain_reason"] is None
     assert answered["split"] in ("tune", "held_out")
     assert any("six years" in s["text"] for s in answered["shown"])

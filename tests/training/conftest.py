@@ -5,6 +5,7 @@ import json
 import pytest
 
 from apps.assistant.prompts import SYSTEM
+from tests.adapters.conftest import model_admins  # noqa: F401 (a fixture)
 
 RULES = [
     "A Relevant Person must keep records of customer due diligence for at least six years "
