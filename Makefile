@@ -50,6 +50,17 @@ bench-retrieval: install
 bench-load: install
 	$(PY) -m bench.load $(ARGS)
 
+## QLoRA against LoRA and full fine-tuning of Gemma-3-270M, same batches, one process each
+## (FINETUNE_DATASET: a build_sft_dataset folder, built from 40 ObliQA tuning questions when
+## absent). ARGS="--device cuda" on a GPU machine.
+FINETUNE_DATASET ?= var/bench-finetune-dataset
+.PHONY: bench-finetune
+bench-finetune: install
+	test -f $(FINETUNE_DATASET)/manifest.json || $(PY) manage.py build_sft_dataset \
+		--questions ../shared/data/obliqa/questions.dev.jsonl --out $(FINETUNE_DATASET) \
+		--sources 2 --limit-per-file 40
+	$(PY) -m bench.finetune --dataset $(FINETUNE_DATASET) $(ARGS)
+
 clean-db:
 	rm -rf var/pgdata
 

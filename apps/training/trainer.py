@@ -443,6 +443,9 @@ def write_training_manifest(out, config, base, dataset_manifest, trainer, facts)
         "wall_time_s": round(facts["wall"], 1),
         "seconds_per_step": round(facts["wall"] / max(trainer.state.global_step, 1), 3),
         "peak_memory": peak_memory(facts["device"], facts["memory_before"]),
+        "trainable_parameters": sum(
+            p.numel() for p in trainer.model.parameters() if p.requires_grad
+        ),
     }
     names = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST_FILE)
     manifest["files"] = files_sha256(out, names)

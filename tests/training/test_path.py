@@ -149,3 +149,33 @@ def test_the_gate_wants_more_gold_evidence_and_no_lost_abstention():
         {"answered_with_gold": 0.0, "abstention_unanswerable": 1.0}, reference, "base"
     )
     assert not same["passed"] and "is not above the base's" in same["reasons"][0]
+
+
+@pytest.mark.django_db
+def test_a_merged_adapter_answers_as_the_adapter_does(tiny_base, tmp_path, model_admins):
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from tests.adapters.conftest import manifest_for
+
+    dora, _ = model_admins
+    folder = tmp_path / "adapter"
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_base), lora).save_pretrained(folder)
+    manifest_for(folder, str(tiny_base))
+    services.adapter_register(folder=folder, name="legal-answer", user=dora)
+    out = tmp_path / "merged"
+    call_command("merge_adapter", "legal-answer", "1", "--out", str(out),
+                 "--base-model", str(tiny_base))  # fmt: skip
+    ids = torch.tensor([[1, 5, 9, 12]])
+    with torch.inference_mode():
+        merged = AutoModelForCausalLM.from_pretrained(out)(input_ids=ids).logits
+        adapted = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_base), folder)
+        expected = adapted(input_ids=ids).logits
+    assert torch.allclose(merged, expected, atol=1e-4)
+    assert json.loads((out / "merge_manifest.json").read_text())["merged_from"]["version"] == 1
+    (folder / "adapter_model.safetensors").write_bytes(b"tampered")
+    with pytest.raises(CommandError, match="not those registered"):
+        call_command("merge_adapter", "legal-answer", "1", "--out", str(tmp_path / "again"),
+                     "--base-model", str(tiny_base))  # fmt: skip
