@@ -71,6 +71,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="measured time")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured load first (s)")
     parser.add_argument("--answers", type=float, default=0.5, help="share of questions")
+    parser.add_argument(
+        "--think", type=float, default=0, help="mean pause of a user between requests (s)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--ceiling-seconds", type=float, default=10, help="retrieve() alone (s)")
@@ -122,8 +125,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], args: argparse.Namespace, log: Path) -> Iterator[str]:
-    """The site under gunicorn on a free loopback port, until the block ends."""
+def gunicorn(env: dict[str, str], args: argparse.Namespace, log: Path) -> Iterator[tuple]:
+    """The site under gunicorn on a free loopback port, until the block ends: its URL and the
+    master's process id."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
@@ -134,7 +138,7 @@ def gunicorn(env: dict[str, str], args: argparse.Namespace, log: Path) -> Iterat
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_up(url, server, log)
-            yield url
+            yield url, server.pid
         finally:
             server.terminate()
             try:
@@ -185,8 +189,9 @@ def exchange(session: requests.Session, url: str, endpoint: str, question: str) 
     return Sample(endpoint, seconds, response.status_code, outcome)
 
 
-def run_users(url: str, sessions: list, seconds: float, answers: float, seed: int) -> list:
-    """Each user sends a request as soon as the last is answered, until the time is up."""
+def run_users(url: str, sessions: list, seconds: float, args, seed: int) -> list:
+    """Each user sends a request once the last is answered, after a pause of `args.think`
+    seconds on average (none by default), until the time is up."""
     deadline = time.monotonic() + seconds
     samples: list[Sample] = []
     lock = threading.Lock()
@@ -197,10 +202,14 @@ def run_users(url: str, sessions: list, seconds: float, answers: float, seed: in
         for _ in range(MAX_REQUESTS_PER_USER):
             if time.monotonic() >= deadline:
                 return
-            endpoint = "answers" if rng.random() < answers else "search"
+            endpoint = "answers" if rng.random() < args.answers else "search"
             sample = exchange(session, url, endpoint, rng.choice(QUESTIONS.get(name, ["law"])))
             with lock:
                 samples.append(sample)
+            if args.think:
+                time.sleep(
+                    min(rng.expovariate(1 / args.think), max(0, deadline - time.monotonic()))
+                )
 
     with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
         list(pool.map(user, range(len(sessions))))
@@ -274,13 +283,39 @@ def queries_per_second(retrieve, work: list, concurrency: int, seconds: float) -
     return len(done) / (time.monotonic() - started)
 
 
-def table(args: argparse.Namespace, rows: list[dict], ceiling: dict, load: tuple) -> str:
+def server_pids(master: int, env: dict[str, str]) -> list[int]:
+    """gunicorn's master, and the embedded PostgreSQL's postmaster when the run has its own."""
+    pidfile = Path(env.get("VAR_DIR", "-")) / "pgdata" / "postmaster.pid"
+    postmaster = (
+        [int(pidfile.read_text().split()[0])] if "VAR_DIR" in env and pidfile.exists() else []
+    )
+    return [master, *postmaster]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes and all their children, alive now."""
+    ticks, total, seen = os.sysconf("SC_CLK_TCK"), 0.0, set()
+    while pids:
+        pid = pids.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+    return total
+
+
+def table(args, rows: list[dict], ceiling: dict, load: tuple, cpu: float, database: bool) -> str:
     head = f"{'endpoint':<10}{'requests':>10}{'errors':>8}{'req/s':>9}"
     head += f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}"
     lines = [
         f"Load benchmark: {args.users} users for {args.seconds:g} s after {args.warmup:g} s of "
-        f"warm-up, {args.answers:.0%} questions (gunicorn {args.workers} workers x "
-        f"{args.threads} threads, extractive backend, {os.cpu_count()} CPUs, "
+        f"warm-up, {args.answers:.0%} questions, {args.think:g} s mean pause (gunicorn "
+        f"{args.workers} workers x {args.threads} threads, extractive backend, "
+        f"{os.cpu_count()} CPUs, "
         f"load average {load[0]:.2f} before, {load[1]:.2f} after)",
         head,
     ]
@@ -292,6 +327,12 @@ def table(args: argparse.Namespace, rows: list[dict], ceiling: dict, load: tuple
         )
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(rows[1]["outcomes"].items()))
     lines.append(f"answers by status: {outcomes or 'none'}")
+    per_request = cpu / max(rows[2]["requests"], 1)
+    lines.append(
+        f"server CPU per request: {per_request * 1000:.1f} ms (gunicorn"
+        f"{' and PostgreSQL' if database else ''}); {os.cpu_count()} idle CPUs would serve at "
+        f"most {(os.cpu_count() or 1) / max(per_request, 1e-9):.0f} req/s of this mix"
+    )
     lines.append(
         "retrieve() in one process, q/s: "
         + ", ".join(f"{c} {qps:.1f}" for c, qps in ceiling.items())
@@ -310,21 +351,26 @@ def main(argv: list[str] | None = None) -> str:
     users = [name for name in DEMO_USERS if name in passwords] or list(passwords)
     setup_django(env)
     load_before = os.getloadavg()
-    with gunicorn(env, args, args.var_dir / "gunicorn.log") as url:
+    with gunicorn(env, args, args.var_dir / "gunicorn.log") as (url, master):
         names = [users[i % len(users)] for i in range(args.users)]
         sessions = [(name, sign_in(url, name, passwords[name])) for name in names]
-        run_users(url, sessions, args.warmup, args.answers, seed=1)
-        samples = run_users(url, sessions, args.seconds, args.answers, seed=2)
+        run_users(url, sessions, args.warmup, args, seed=1)
+        servers = server_pids(master, env)
+        cpu_before = cpu_seconds(list(servers))
+        samples = run_users(url, sessions, args.seconds, args, seed=2)
+        cpu = cpu_seconds(list(servers)) - cpu_before
     load_after = os.getloadavg()
     rows = summary(samples, args.seconds)
     ceiling = retrieve_ceiling(users, args.ceiling_seconds)
-    report = table(args, rows, ceiling, (load_before[0], load_after[0]))
+    load = (load_before[0], load_after[0])
+    report = table(args, rows, ceiling, load, cpu, database=len(servers) > 1)
     failures = Counter(s.outcome for s in samples if not 200 <= s.status < 300)
     if failures:
         report += "\nerrors: " + ", ".join(f"{k} x{v}" for k, v in failures.most_common())
     print(report, flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "retrieve_qps": ceiling}, indent=2))
+        numbers = {"rows": rows, "retrieve_qps": ceiling, "server_cpu_seconds": cpu}
+        args.json.write_text(json.dumps(numbers, indent=2))
     return report
 
 
