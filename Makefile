@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST := 127.0.0.1:8000
 
-.PHONY: install demo serve test lint bench-ingest bench-retrieval bench-load clean-db
+.PHONY: install demo serve test lint bench-ingest bench-retrieval bench-load bench-audit clean-db
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ bench-finetune: install
 		--questions ../shared/data/obliqa/questions.dev.jsonl --out $(FINETUNE_DATASET) \
 		--sources 2 --limit-per-file 40
 	$(PY) -m bench.finetune --dataset $(FINETUNE_DATASET) $(ARGS)
+
+## In a scratch database (bench_audit, dropped afterwards): verify_audit over 100,000 events,
+## and what writing an event adds to a request.
+bench-audit: install
+	$(PY) -m bench.audit $(ARGS)
 
 clean-db:
 	rm -rf var/pgdata

@@ -17,6 +17,7 @@ import resource
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import django
@@ -69,7 +70,6 @@ def load_queries(path: Path, count: int, texts: list[str]) -> list[str]:
 
 
 def build_corpus(size: int, texts: list[str], vectors: np.ndarray):
-    from django.db import connection
 
     from apps.corpora import services
     from apps.corpora.models import Chunk, Document
@@ -111,17 +111,25 @@ def build_corpus(size: int, texts: list[str], vectors: np.ndarray):
     # The table as autovacuum leaves it after a bulk load: fresh statistics (without them the
     # planner may pass over the HNSW index) and the new rows' visibility settled, so that the
     # timings do not depend on when autovacuum happened to run.
-    with connection.cursor() as cursor:
+    with maintenance() as cursor:
         cursor.execute(f"VACUUM ANALYZE {Chunk._meta.db_table}")
     return corpus, load_seconds
+
+
+@contextmanager
+def maintenance():
+    """A cursor as the owner of the tables (a checkpoint, vacuuming and reindexing are theirs
+    to run, not the application role's), on this thread's connection."""
+    from apps.audit.roles import as_owner
+
+    with as_owner() as connection, connection.cursor() as cursor:
+        yield cursor
 
 
 def checkpoint() -> None:
     """Write out now what loading and indexing dirtied: otherwise the checkpoint that their
     WAL triggers spreads its writes over the next minute, while the queries are timed."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
+    with maintenance() as cursor:
         cursor.execute("CHECKPOINT")
 
 
@@ -129,13 +137,11 @@ def remove(corpus) -> None:
     """Delete the synthetic corpus and clear its rows away now, so that autovacuum does not
     clean them while the next size is loaded and timed. The HNSW index is rebuilt from the rows
     left (seconds) rather than vacuumed of the deleted ones (an hour at a million)."""
-    from django.db import connection
-
     from apps.corpora.models import Chunk
 
     corpus.delete()
     (hnsw,) = Chunk._meta.indexes
-    with connection.cursor() as cursor:
+    with maintenance() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
         cursor.execute(f"REINDEX INDEX {hnsw.name}")
         cursor.execute(f"VACUUM {Chunk._meta.db_table}")

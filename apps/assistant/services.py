@@ -163,6 +163,7 @@ def answer_view_record(*, viewer, answer: Answer, withheld: dict[int, str]) -> N
     """Record that `viewer` read `answer`, and which of its passages they were shown."""
     event_record(
         action="answer.viewed",
+        durable=False,
         actor=viewer,
         obj=answer,
         payload={

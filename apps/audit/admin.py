@@ -14,6 +14,7 @@ class ReadsRecorded:
         if request.method == "GET" and response.status_code == 200:
             event_record(
                 action="admin.viewed",
+                durable=False,
                 actor=request.user,
                 object_type=self.model._meta.label_lower,
                 object_id=object_id,

@@ -8,6 +8,7 @@ from apps.audit.services import event_record
 def document_view_record(*, viewer, document, span: tuple[int, int] | None) -> None:
     event_record(
         action="document.viewed",
+        durable=False,
         actor=viewer,
         obj=document,
         payload={"corpus": document.corpus.slug, "version": document.version, "span": span},
@@ -18,6 +19,7 @@ def citation_view_record(*, viewer, answer, hit: dict) -> None:
     """An auditor read the passage `hit` that `answer` cites."""
     event_record(
         action="citation.viewed",
+        durable=False,
         actor=viewer,
         obj=answer,
         payload={

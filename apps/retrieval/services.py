@@ -77,6 +77,7 @@ def search_record(*, user, query: str, corpora: Sequence[Corpus], hits: Sequence
     searched and the chunks found."""
     event_record(
         action="search.run",
+        durable=False,
         actor=user,
         payload={
             "query_sha256": hashlib.sha256(query.encode("utf-8")).hexdigest(),
