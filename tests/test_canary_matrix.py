@@ -50,7 +50,7 @@ class World:
 
 
 @pytest.fixture
-def world(corpora, alice, bob, carol, generator, login, settings, tmp_path):
+def world(corpora, alice, bob, carol, generator, login, settings, tmp_path):  # noqa: F811
     settings.AUDIT_SIGNING_KEY_PATH = tmp_path / "audit-key.pem"
     client = login(bob)
     generator(cite(CANARY_SENTENCE))
