@@ -147,3 +147,14 @@ def test_too_little_memory_is_a_clear_error(tiny_base, dataset, tmp_path, monkey
     monkeypatch.setattr("apps.training.trainer.available_memory", lambda device: 1024)
     with pytest.raises(TrainingError, match="too little memory"):
         train(config=tiny_config(tiny_base), dataset=dataset, out=tmp_path / "a")
+
+
+@pytest.mark.slow
+def test_two_qlora_steps_on_the_packaged_gemma(dataset, tmp_path):
+    """The real base, as the README's run trains it, in short form."""
+    config = TrainingConfig(device="cpu", max_steps=2, grad_accum=1, logging_steps=1)
+    manifest = train(config=config, dataset=dataset, out=tmp_path / "adapter")
+    assert manifest["base_model"] == "gemma-3-270m" and manifest["steps"] == 2
+    assert len(manifest["base_model_sha256"]) >= 2  # the weights and the tokenizer
+    trained = lora_weights(tmp_path / "adapter")
+    assert all(trained[n].abs().sum() > 0 for n in trained if "lora_B" in n)
