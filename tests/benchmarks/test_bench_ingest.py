@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from apps.corpora.models import Corpus
 from bench import ingest
@@ -15,10 +16,13 @@ def test_the_ingestion_benchmark_runs_in_short_form(db, tmp_path, capsys):
     ]
     (folder / "documents.jsonl").write_text("\n".join(map(json.dumps, documents)) + "\n")
 
-    table = ingest.main(["--data", str(tmp_path), "--set", "mini"])
+    table = ingest.main(["--data", str(tmp_path), "--set", "mini", "--queries", "3"])
 
     assert "3 documents" in table and "3 chunks" in table
     for row in ("pipeline chunks/s", "embed (s, % of wall)", "pipeline / encode throughput"):
         assert row in table
+    assert "Runtimes on 3 of the chunks" in table and "3 one-sentence queries" in table
+    for runtime in ("ONNX Runtime", "PyTorch"):
+        assert re.search(rf"^{runtime} +[\d.]+ +[\d.]+$", table, re.MULTILINE)
     assert table in capsys.readouterr().out
     assert not Corpus.objects.exists()

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.corpora import embedding, services
-from apps.corpora.embedding import EmbeddingModelError, get_embedder
+from apps.corpora.embedding import EmbeddingModelError, Runtime, get_embedder
 from apps.corpora.models import Chunk, DocumentStatus
 from tests.corpora.conftest import ingest
 
@@ -51,6 +51,30 @@ def test_the_runtime_gives_the_sentence_transformers_vectors_in_input_order(embe
     assert sum(seen) == 4
     expected = embedder.model.encode(texts, normalize_embeddings=True)
     np.testing.assert_allclose(vectors, expected, atol=1e-5)
+
+
+def test_both_runtimes_give_the_same_vectors(embedder):
+    texts = ["AML", "a firm must keep records for six years", "capital " * 300, "x"] * 10
+
+    onnx = embedder.encode(texts, runtime=Runtime.ONNX)
+    torch = embedder.encode(texts, runtime=Runtime.TORCH)
+
+    np.testing.assert_allclose(onnx, torch, atol=1e-5)
+
+
+def test_a_request_runs_on_onnx_and_ingestion_on_pytorch(embedder, monkeypatch):
+    used = []
+    for runtime, method in ((Runtime.ONNX, "onnx_batch"), (Runtime.TORCH, "torch_batch")):
+        real = getattr(embedder, method)
+        monkeypatch.setattr(
+            embedder, method, lambda texts, real=real, r=runtime: used.append(r) or real(texts)
+        )
+
+    embedder.encode(["what is a politically exposed person?"] * embedder.batch_size)
+    assert set(used) == {Runtime.ONNX}
+    used.clear()
+    embedder.encode(["a rule"] * (embedder.batch_size + 1))
+    assert set(used) == {Runtime.TORCH}
 
 
 def test_batches_of_texts_of_any_length_match_one_text_at_a_time(db, settings):
