@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from apps.adapters.selectors import AdapterChoice
 from apps.assistant.answer_format import parse_draft
 from apps.assistant.generators import get_generator
-from apps.assistant.generators.base import DecodingSettings, GeneratorError
+from apps.assistant.generators.base import DecodingSettings, UnknownAdapter
 from apps.assistant.generators.extractive import ExtractiveGenerator, statement_units
 from apps.assistant.models import AnswerStatus
 from apps.assistant.prompts import build
@@ -81,8 +82,12 @@ def test_it_never_quotes_a_planted_instruction(alice, corpus_a, corpora, tmp_pat
 
 
 def test_it_takes_no_adapter(alice, corpora):
-    with pytest.raises(GeneratorError, match="no model"):
-        answer_question(user=alice, question="q", adapter="legal", generator=ExtractiveGenerator())
+    generator = ExtractiveGenerator()
+    with pytest.raises(UnknownAdapter, match="unknown adapter 'legal'"):
+        answer_question(user=alice, question="q", adapter="legal", generator=generator)
+    legal = AdapterChoice("legal", 1, "a" * 64, "/adapters/legal/v1", "named by the request")
+    with pytest.raises(UnknownAdapter, match="no model"):
+        answer_question(user=alice, question="q", adapter=legal, generator=generator)
 
 
 def test_it_is_the_default_backend(settings):
