@@ -12,7 +12,7 @@ from apps.audit.verification import audit_verify
 WRITERS, EACH = 8, 500
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_leave_one_linear_chain():
     start = threading.Barrier(WRITERS)
     failures: list[BaseException] = []

@@ -66,7 +66,7 @@ def test_updates_deletes_and_truncation_are_refused_to_the_site(db):
     assert run("SELECT action FROM audit_event") == [("test.done",)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_trigger_refuses_changes_even_to_the_owner():
     event_record(action="test.done")
     with as_owner():

@@ -17,7 +17,8 @@ from apps.audit.services import checkpoint_create, event_record
 from apps.audit.verification import audit_verify
 from tests.audit.conftest import answer_recorded, tampering
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Changes made as the owner are committed; the migrated roles are restored after each flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 EVENTS = 24  # 10 events, an answer's, 13 more; signed at the head
 

@@ -7,7 +7,7 @@ from bench import audit
 
 # The benchmark writes from several threads, each with its own connection: the data must be
 # committed for them to see it.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_audit_benchmark_runs_in_short_form():
     table = audit.main(
         ["--here", "--events", "300", "--writes", "16", "--requests", "10", "--writers", "2"]
