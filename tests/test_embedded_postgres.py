@@ -24,10 +24,18 @@ with as_owner(), connection.cursor() as cursor:
 """
 
 
-def run_app_process(var_dir) -> subprocess.CompletedProcess:
+READ_A_TABLE = """
+import django
+django.setup()
+from apps.corpora.models import Corpus
+print(Corpus.objects.count())
+"""
+
+
+def run_app_process(var_dir, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-c", CONNECT_AND_REPORT],
+        [sys.executable, *(args or ["-c", CONNECT_AND_REPORT])],
         cwd=settings.BASE_DIR,
         env={**env, "VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
@@ -53,6 +61,16 @@ def test_the_embedded_server_starts_on_demand_under_var_and_stops_with_its_last_
     third = run_app_process(tmp_path)
     assert third.stdout.split()[1] == SERVER_SETTINGS["shared_buffers"]
     assert (tmp_path / "pgdata" / "postgresql.conf").read_text().count("shared_buffers = '") == 1
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="DATABASE_URL selects a server")
+def test_migrate_as_the_first_command_leaves_the_application_role_its_privileges(tmp_path):
+    migrated = run_app_process(tmp_path, "manage.py", "migrate", "--no-input")
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+
+    read = run_app_process(tmp_path, "-c", READ_A_TABLE)
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert read.stdout.split() == ["0"]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -64,6 +64,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
         params["host"] = embedded_server_socket_dir(self.settings_dict["DATA_DIR"])
-        if params.get("user", SUPERUSER) != SUPERUSER:
-            ensure_role(params["host"], params["user"])
+        # The owner's connection (apps.audit.roles.as_owner) names the application role as
+        # APP_USER: it must exist before the grants that follow a migration look for it.
+        for role in (params.get("user"), self.settings_dict.get("APP_USER")):
+            if role and role != SUPERUSER:
+                ensure_role(params["host"], role)
         return params
