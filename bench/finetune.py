@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from apps.adapters.files import TRAINING_MANIFEST
+
 ROOT = Path(__file__).resolve().parents[1]
 ANCHOR_GIB = {"qlora": 7.4, "lora": 16.2, "full": 18.9}  # torchtune, Llama-3.1-8B, one GPU
 
@@ -51,7 +53,7 @@ def run_method(method: str, args: argparse.Namespace, out: Path) -> dict:
     done = subprocess.run(command, cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{method} failed:\n{done.stderr[-3000:]}")
-    return json.loads((out / "training_manifest.json").read_text())
+    return json.loads((out / TRAINING_MANIFEST).read_text())
 
 
 def measure(args: argparse.Namespace) -> dict[str, dict]:

@@ -1,10 +1,15 @@
-"""The sha256 of an adapter's files, and the check that they are still what was registered."""
+"""An adapter folder: the manifests it holds, the sha256 of its files, and the check that they
+are still what was registered."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+
+# Written into the folder by train_adapter, read by register_adapter.
+TRAINING_MANIFEST = "training_manifest.json"
+DATASET_MANIFEST = "dataset_manifest.json"
 
 
 class AdapterFilesChanged(Exception):

@@ -12,13 +12,17 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.adapters.files import AdapterFilesChanged, files_sha256, folder_files, folder_sha256
+from apps.adapters.files import (
+    DATASET_MANIFEST,
+    TRAINING_MANIFEST,
+    AdapterFilesChanged,
+    files_sha256,
+    folder_files,
+    folder_sha256,
+)
 from apps.adapters.models import AdapterEvent, AdapterStatus, AdapterVersion
 from apps.audit.services import event_record as audit_event_record
 from apps.corpora.models import Domain
-
-TRAINING_MANIFEST = "training_manifest.json"
-DATASET_MANIFEST = "dataset_manifest.json"
 
 
 class AdapterError(Exception):

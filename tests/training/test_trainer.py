@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from apps.adapters.files import file_sha256
+from apps.adapters.files import TRAINING_MANIFEST, file_sha256
 from apps.training.config import TrainingConfig
-from apps.training.trainer import MANIFEST_FILE, TrainingError, train
+from apps.training.trainer import TrainingError, train
 
 STEPS = 3
 
@@ -97,7 +97,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tiny_base, dataset,
     with pytest.raises(TrainingError, match="finished"):
         train(config=tiny_config(tiny_base, max_steps=2), dataset=dataset, out=out)
         train(config=tiny_config(tiny_base), dataset=dataset, out=out)
-    (out / MANIFEST_FILE).unlink()  # as if the run had stopped after its step-2 checkpoint
+    (out / TRAINING_MANIFEST).unlink()  # as if the run had stopped after its step-2 checkpoint
     checkpoint = out / "checkpoints" / "checkpoint-2"
     checkpoint.mkdir(parents=True)
     for item in out.iterdir():
