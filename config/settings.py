@@ -364,5 +364,10 @@ LOGGING = {
         # Requests are logged once, by config.middleware, without query strings.
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # bitsandbytes (imported through sentence-transformers and peft) looks for a CPU kernel
+        # on the Hugging Face Hub and warns when it cannot fetch one; nothing is ever fetched
+        # here, and it computes without it.
+        "kernels": {"level": "ERROR"},
+        "bitsandbytes.backends.cpu.ops": {"level": "ERROR"},
     },
 }

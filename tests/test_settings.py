@@ -66,3 +66,16 @@ def test_weak_passwords_are_refused(django_user_model, db, password):
 
 def test_a_strong_password_is_accepted(django_user_model, db):
     validate_password("correct horse battery staple", django_user_model(username="alice"))
+
+
+def test_loading_the_embedding_libraries_logs_no_warning_about_fetching_kernels():
+    # sentence-transformers imports peft, which imports bitsandbytes, which looks for a CPU
+    # kernel on the Hugging Face Hub; the product never fetches one, so each worker's start
+    # logged two warnings that no operator can act on.
+    code = (
+        "import django; django.setup(); "
+        "from sentence_transformers import SentenceTransformer; import bitsandbytes"
+    )
+    done = run_django(code, {"DJANGO_SETTINGS_MODULE": "config.settings", "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "WARNING" not in done.stderr, done.stderr[-2000:]
