@@ -30,6 +30,7 @@ from apps.evaluation.example_edits import (
     swapped_name,
 )
 from apps.evaluation.example_text import split_sentences, squash, statement_from, words
+from apps.evaluation.jsonl import json_object, records_read
 from apps.evaluation.meaning_edits import (
     changed_modality,
     changed_quantity,
@@ -196,40 +197,11 @@ def write_examples(path: Path, examples: Iterable[Example]) -> int:
 
 def read_examples(path: Path) -> list[Example]:
     """The examples of a labelled JSONL file; a bad line raises ExamplesError naming it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ExamplesError(f"no examples file at {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExamplesError(f"cannot read the examples file {path}: {exc}") from None
-    examples: list[Example] = []
-    first_lines: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = parse_example(line)
-        except ValueError as exc:
-            raise ExamplesError(f"{path} line {number}: {exc}") from None
-        if item.id in first_lines:
-            raise ExamplesError(
-                f"{path} line {number}: duplicate id {item.id!r} "
-                f"(first used on line {first_lines[item.id]})"
-            )
-        first_lines[item.id] = number
-        examples.append(item)
-    if not examples:
-        raise ExamplesError(f"{path} holds no examples")
-    return examples
+    return records_read(path, parse_example, noun="examples", error=ExamplesError)
 
 
 def parse_example(line: str) -> Example:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
+    record = json_object(line)
     for name in FIELDS:
         if name not in record:
             raise ValueError(f'missing "{name}"')

@@ -9,7 +9,6 @@ never on behalf of a request.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from apps.corpora.models import Corpus, Document, DocumentStatus, Domain, JobSta
 from apps.corpora.parsers import ParsedDocument, parse_path
 from apps.corpora.pipeline import run_ingestion_job
 from apps.evaluation import metrics
+from apps.evaluation.jsonl import json_object, records_read
 from apps.retrieval import services as retrieval_services
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25IndexStatus
@@ -64,41 +64,12 @@ class Question:
 def load_questions(path: Path) -> list[Question]:
     """The questions of a JSONL file in the shared format, in file order; a bad line raises
     EvaluationError naming it."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8-sig").split("\n")
-    except FileNotFoundError:
-        raise EvaluationError(f"no questions file at {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"cannot read the questions file {path}: {exc}") from None
-    questions: list[Question] = []
-    first_lines: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            question = parse_question(line)
-        except ValueError as exc:
-            raise EvaluationError(f"{path} line {number}: {exc}") from None
-        if question.id in first_lines:
-            raise EvaluationError(
-                f"{path} line {number}: duplicate id {question.id!r} "
-                f"(first used on line {first_lines[question.id]})"
-            )
-        first_lines[question.id] = number
-        questions.append(question)
-    if not questions:
-        raise EvaluationError(f"{path} holds no questions")
-    return questions
+    return records_read(path, parse_question, noun="questions", error=EvaluationError)
 
 
 def parse_question(line: str) -> Question:
     """One question line; raises ValueError saying what is wrong with it."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
+    record = json_object(line)
     text = _field(record, "question", str, required=True)
     if len(text) > MAX_QUERY_CHARS:
         raise ValueError(f'"question" is {len(text)} characters; at most {MAX_QUERY_CHARS}')

@@ -38,6 +38,7 @@ GENERATOR_MODULES = (
     "meaning_edits",
     "role_edits",
     "similar_passages",
+    "jsonl",
 )
 
 SENTENCES = (
@@ -105,7 +106,7 @@ def edits(edit, sentences=SENTENCES, seeds=range(4)) -> list[tuple[str, str]]:
 def test_the_generator_imports_nothing_from_the_checker():
     """The examples are built by code of their own: no module of the generator imports the
     checker (apps.assistant), the analyser (apps.retrieval) or anything but the standard
-    library, its own modules and the question file reader."""
+    library, its own modules (the JSONL reader among them) and the question file reader."""
     own = {f"apps.evaluation.{name}" for name in GENERATOR_MODULES}
     allowed = own | {"apps.evaluation.questions"}
     for name in GENERATOR_MODULES:
