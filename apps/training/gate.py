@@ -20,11 +20,11 @@ from typing import TextIO
 from django.conf import settings
 from django.test.utils import override_settings
 
+from apps.adapters.files import file_sha256
 from apps.adapters.models import AdapterVersion
 from apps.adapters.selectors import AdapterChoice, active_versions, choice_of
 from apps.adapters.services import adapter_evaluation_record
 from apps.evaluation.answers import evaluation_run
-from apps.training.sft_data import file_sha256
 
 MAX_ABSTENTION_DROP = 0.02
 HELD_OUT = "held_out"

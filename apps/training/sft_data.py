@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from apps.adapters.files import file_sha256
 from apps.assistant import citations, prompts
 from apps.assistant.answer_format import DraftStatement
 from apps.assistant.answering import find_passages, question_focus
@@ -70,6 +71,10 @@ class DatasetConfig:
     # add the answers auditors found wrong, with only their correctly cited statements (or an
     # abstention) as the target (apps.review.examples.sft_corrections)
     review_corrections: bool = False
+    # at most this share of the examples are abstentions (a seeded sample of them is kept):
+    # a small model taught on many learns that abstaining is always the safe output, while the
+    # citation checker, not the model, is what keeps unsupported statements from being shown
+    max_abstention_share: float | None = None
 
 
 @dataclass
@@ -107,14 +112,6 @@ def prompt_template_version() -> str:
     )
     prompt = prompts.build("Question?", [hit])
     return "sha256:" + hashlib.sha256(prompt.text().encode()).hexdigest()[:16]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def tuning_questions(path: Path, limit: int | None) -> list[Question]:
@@ -255,7 +252,6 @@ def dataset_build(
     question files, and return the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     examples: list[Example] = []
-    counts: Counter = Counter()
     asked: Counter = Counter()
     files = []
     for path in questions:
@@ -269,13 +265,11 @@ def dataset_build(
                 on_question()
 
         examples.extend(examples_for_file(path, config, corpus, count_question))
-        for example in examples[before:]:
-            counts[(example.set, example.kind)] += 1
         files.append(source_file_record(path, corpus, asked[str(path)], len(examples) - before))
+    examples, left_out = abstentions_capped(examples, config)
     if config.review_corrections:
-        corrections = [Example(**example) for example in review_corrections()]
-        examples.extend(corrections)
-        counts.update((example.set, example.kind) for example in corrections)
+        examples.extend(Example(**example) for example in review_corrections())
+    counts = Counter((example.set, example.kind) for example in examples)
     random.Random(config.seed).shuffle(examples)
     lines = "".join(json.dumps(asdict(e), ensure_ascii=False) + "\n" for e in examples)
     (out / EXAMPLES_FILE).write_text(lines, encoding="utf-8")
@@ -290,11 +284,28 @@ def dataset_build(
         "retrieval": {"sources": config.sources, "as_answering": "answering.find_passages"},
         "checker": citations.checker_version()["version"],
         "counts": count_table(counts),
+        "abstentions_left_out": left_out,
         "files": files,
         "attributions": attributions(questions),
     }
     write_manifest(out, manifest)
     return manifest
+
+
+def abstentions_capped(examples: list[Example], config: DatasetConfig) -> tuple[list, int]:
+    """The examples with at most config.max_abstention_share of abstentions, every answer
+    kept and a seeded sample of the abstentions, in their order; and how many were left out."""
+    share = config.max_abstention_share
+    abstentions = [e for e in examples if e.kind == "abstention"]
+    answers = len(examples) - len(abstentions)
+    if share is None or share >= 1:
+        return examples, 0
+    allowed = int(share * answers / (1 - share))
+    if len(abstentions) <= allowed:
+        return examples, 0
+    kept = {id(e) for e in random.Random(config.seed).sample(abstentions, allowed)}
+    capped = [e for e in examples if e.kind != "abstention" or id(e) in kept]
+    return capped, len(examples) - len(capped)
 
 
 def review_corrections() -> list[dict]:

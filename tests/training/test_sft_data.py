@@ -15,7 +15,10 @@ from apps.assistant.answer_format import parse_draft
 from apps.assistant.prompts import Prompt
 from apps.evaluation.questions import Question, load_questions
 from apps.training.sft_data import (
+    DatasetConfig,
     DatasetError,
+    Example,
+    abstentions_capped,
     dataset_load,
     prompt_template_version,
     tuning_questions,
@@ -67,6 +70,69 @@ def test_the_dataset_holds_no_held_out_question_and_records_its_making(built):
     assert manifest["counts"]["minireg"]["abstention"] >= 1
     assert "Rules written for the tests" in manifest["attributions"]["minireg"]
     assert len(manifest["dataset_sha256"]) == 64
+
+
+def test_abstentions_can_be_capped_to_a_share_keeping_every_answer(built, tmp_path):
+    # A small model taught on many abstentions learns that abstaining is the safe output.
+    out, path, unanswerable = built
+    _, every = dataset_load(out)
+    answers = sum(e["kind"] == "answer" for e in every)
+    abstentions = len(every) - answers
+    capped = tmp_path / "capped"
+    call_command(
+        "build_sft_dataset",
+        "--questions",
+        str(path),
+        str(unanswerable),
+        "--out",
+        str(capped),
+        "--sources",
+        "2",
+        "--max-abstention-share",
+        "0",
+    )
+    manifest, examples = dataset_load(capped)
+    assert abstentions >= 1 and answers >= 1
+    assert [e["kind"] for e in examples] == ["answer"] * answers
+    assert manifest["abstentions_left_out"] == abstentions
+    assert manifest["config"]["max_abstention_share"] == 0
+    assert sum(manifest["counts"]["minireg"].values()) == len(examples)
+
+
+@pytest.mark.parametrize("share, kept", [(0.5, 4), (0.25, 1), (0.2, 1), (0.1, 0), (None, 6)])
+def test_the_abstention_cap_keeps_a_seeded_sample_within_the_share(share, kept):
+    examples = [
+        Example(id=f"{kind}{n}", set="s", kind=kind, system="", user="", completion="")
+        for n, kind in enumerate(["answer"] * 4 + ["abstention"] * 6)
+    ]
+    config = DatasetConfig(max_abstention_share=share)
+    capped, left_out = abstentions_capped(examples, config)
+    abstentions = [e.id for e in capped if e.kind == "abstention"]
+    assert len(abstentions) == kept and left_out == 6 - kept
+    assert [e.id for e in capped if e.kind == "answer"] == [
+        "answer0",
+        "answer1",
+        "answer2",
+        "answer3",
+    ]
+    assert abstentions == [
+        e.id for e in abstentions_capped(examples, config)[0] if e.kind == "abstention"
+    ]
+    assert share is None or len(abstentions) / len(capped) <= share
+
+
+def test_an_abstention_share_outside_0_to_1_is_refused(db, rules_questions, tmp_path):
+    path, _ = rules_questions
+    with pytest.raises(CommandError, match="--max-abstention-share"):
+        call_command(
+            "build_sft_dataset",
+            "--questions",
+            str(path),
+            "--out",
+            str(tmp_path / "d"),
+            "--max-abstention-share",
+            "1.5",
+        )
 
 
 def test_every_answer_target_passes_the_citation_checker(built):

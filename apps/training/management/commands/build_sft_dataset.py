@@ -35,6 +35,13 @@ class Command(BaseCommand):
             "citation was labelled correct (or abstaining)",
         )
         parser.add_argument(
+            "--max-abstention-share",
+            type=float,
+            metavar="SHARE",
+            help="at most this share (0-1) of the examples are abstentions: a seeded sample of "
+            "them is kept, every answer is",
+        )
+        parser.add_argument(
             "--keep-source-order",
             action="store_true",
             help="number the sources in retrieved order instead of shuffling them",
@@ -43,12 +50,16 @@ class Command(BaseCommand):
     def handle(self, *args, questions, out, sources, seed, limit_per_file, **options):
         if not 1 <= sources <= 20:
             raise CommandError(f"--sources must be between 1 and 20, got {sources}")
+        share = options["max_abstention_share"]
+        if share is not None and not 0 <= share < 1:
+            raise CommandError(f"--max-abstention-share must be from 0 up to 1, got {share}")
         config = DatasetConfig(
             sources=sources,
             seed=seed,
             limit_per_file=limit_per_file,
             shuffle_sources=not options["keep_source_order"],
             review_corrections=options["review_corrections"],
+            max_abstention_share=share,
         )
         with progress_bar(self.stderr, total=None, unit="question", desc="examples") as bar:
             try:
