@@ -83,3 +83,11 @@ def rate_bars(
         ticks,
         SafeString("".join(parts)),
     )
+
+
+def dimension_bars(by_dimension: dict[str, dict[str, dict[str, Rate]]]) -> dict[str, SafeString]:
+    """One chart per dimension: a bar per group, of the citations labelled any error."""
+    return {
+        dimension: rate_bars([(group, rates["any"]) for group, rates in table.items()])
+        for dimension, table in by_dimension.items()
+    }

@@ -19,17 +19,9 @@ from apps.audit.services import checkpoint_create
 from apps.audit.signing import SigningKeyError
 from apps.review import charts
 from apps.review.models import Review, Sample
-from apps.review.selectors import (
-    PUBLISHED,
-    agreement,
-    answer_error_rate,
-    dashboard_reviews,
-    effective_reviews,
-    error_rates,
-    labelled_citations,
-)
+from apps.review.selectors import PUBLISHED, effective_reviews, reviewed_rates
 from apps.review.services import export_record
-from apps.review.views import DIMENSIONS, reviewer_required
+from apps.review.views import reviewer_required
 
 COLUMNS = (
     "review",
@@ -133,20 +125,16 @@ def exported(request, body: str, content_type: str, name: str, sample, reviews, 
 @reviewer_required
 def report(request):
     """The audit report: print it, or save it as PDF from the browser's print dialog."""
-    sample = Sample.objects.filter(pk=request.GET.get("sample") or None).first()
-    reviews = dashboard_reviews(sample)
-    rows = labelled_citations(reviews)
-    overall = answer_error_rate(reviews)
-    by_dimension = {d: error_rates(rows, d) for d in DIMENSIONS}
+    rates = reviewed_rates(request.GET.get("sample"))
     facts = {
-        "sample": sample.pk if sample else None,
-        "reviews": {review.pk: review.content_hash for review in reviews},
-        "answer_error_rate": overall.as_dict(),
+        "sample": rates.sample.pk if rates.sample else None,
+        "reviews": {review.pk: review.content_hash for review in rates.reviews},
+        "answer_error_rate": rates.overall.as_dict(),
         "by": {
             d: {g: {k: r.as_dict() for k, r in t.items()} for g, t in table.items()}
-            for d, table in by_dimension.items()
+            for d, table in rates.by_dimension.items()
         },
-        "agreement": agreement(sample),
+        "agreement": rates.agreement,
     }
     digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
     try:
@@ -168,18 +156,15 @@ def report(request):
             content_type="text/plain; charset=utf-8",
         )
     context = {
-        "sample": sample,
-        "reviews": reviews,
+        "sample": rates.sample,
+        "reviews": rates.reviews,
         "generated_at": timezone.now(),
-        "overall": overall,
-        "overall_chart": charts.rate_bars([("This product", overall)], anchors=PUBLISHED),
-        "citation_rates": error_rates(rows, None).get("all"),
-        "tables": by_dimension,
-        "charts": {
-            d: charts.rate_bars([(g, r["any"]) for g, r in t.items()])
-            for d, t in by_dimension.items()
-        },
-        "agreement": facts["agreement"],
+        "overall": rates.overall,
+        "overall_chart": charts.rate_bars([("This product", rates.overall)], anchors=PUBLISHED),
+        "citation_rates": rates.citation_rates,
+        "tables": rates.by_dimension,
+        "charts": charts.dimension_bars(rates.by_dimension),
+        "agreement": rates.agreement,
         "digest": digest,
         "checkpoint": checkpoint_as_dict(checkpoint),
         "published": PUBLISHED,

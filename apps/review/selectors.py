@@ -16,6 +16,7 @@ PUBLISHED = [  # answer-level hallucination rates, Magesh et al. 2024
     ("Westlaw AI-Assisted Research", 0.33),
 ]
 STUDY_KAPPA = 0.77
+DIMENSIONS = ("corpus", "backend", "adapter", "month")
 
 
 def is_reviewer(user) -> bool:
@@ -158,3 +159,33 @@ def agreement(sample: Sample | None = None) -> dict:
         "answers": answers,
         "study_kappa": STUDY_KAPPA,
     }
+
+
+@dataclass(frozen=True)
+class ReviewedRates:
+    """What the dashboard and the audit report show, for one sample or for every review: the
+    reviews counted, their labelled citations, the share of answers with an error, the citation
+    error rates overall and by each of DIMENSIONS, and the reviewers' agreement."""
+
+    sample: Sample | None
+    reviews: list[Review]
+    citations: list[LabelledCitation]
+    overall: Rate
+    citation_rates: dict[str, Rate] | None
+    by_dimension: dict[str, dict[str, dict[str, Rate]]]
+    agreement: dict
+
+
+def reviewed_rates(sample_id: str | None) -> ReviewedRates:
+    sample = Sample.objects.filter(pk=sample_id or None).first()
+    reviews = dashboard_reviews(sample)
+    rows = labelled_citations(reviews)
+    return ReviewedRates(
+        sample=sample,
+        reviews=reviews,
+        citations=rows,
+        overall=answer_error_rate(reviews),
+        citation_rates=error_rates(rows, None).get("all"),
+        by_dimension={dimension: error_rates(rows, dimension) for dimension in DIMENSIONS},
+        agreement=agreement(sample),
+    )

@@ -24,12 +24,9 @@ from apps.review.models import Assignment, Label, Review, Sample
 from apps.review.selectors import (
     PUBLISHED,
     agreement,
-    answer_error_rate,
-    dashboard_reviews,
-    error_rates,
     is_reviewer,
-    labelled_citations,
     review_of,
+    reviewed_rates,
 )
 from apps.review.services import (
     ReviewError,
@@ -39,8 +36,6 @@ from apps.review.services import (
     review_sign_off,
     sample_draw,
 )
-
-DIMENSIONS = ("corpus", "backend", "adapter", "month")
 
 
 def reviewer_required(view):
@@ -242,26 +237,20 @@ def statements_for_review(answer: Answer, review: Review | None) -> list[dict]:
 
 @reviewer_required
 def dashboard(request):
-    sample = Sample.objects.filter(pk=request.GET.get("sample") or None).first()
-    reviews = dashboard_reviews(sample)
-    rows = labelled_citations(reviews)
-    overall = answer_error_rate(reviews)
-    tables = {dimension: error_rates(rows, dimension) for dimension in DIMENSIONS}
+    rates = reviewed_rates(request.GET.get("sample"))
     context = {
-        "sample": sample,
-        "reviews": len(reviews),
-        "citations": len(rows),
-        "overall": overall,
+        "sample": rates.sample,
+        "reviews": len(rates.reviews),
+        "citations": len(rates.citations),
+        "overall": rates.overall,
         "overall_chart": charts.rate_bars(
-            [("This product (answers with an error)", overall)],
+            [("This product (answers with an error)", rates.overall)],
             anchors=PUBLISHED,
         ),
-        "citation_rates": error_rates(rows, None).get("all"),
-        "tables": {d: t for d, t in tables.items()},
-        "charts": {
-            d: charts.rate_bars([(g, r["any"]) for g, r in t.items()]) for d, t in tables.items()
-        },
-        "agreement": agreement(sample),
+        "citation_rates": rates.citation_rates,
+        "tables": rates.by_dimension,
+        "charts": charts.dimension_bars(rates.by_dimension),
+        "agreement": rates.agreement,
         "published": PUBLISHED,
     }
     return render(request, "review/dashboard.html", context)
