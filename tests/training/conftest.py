@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.management import call_command
 
 from apps.assistant.prompts import SYSTEM
 from tests.adapters.conftest import model_admins  # noqa: F401 (a fixture)
@@ -65,6 +66,24 @@ def rules_questions(tmp_path):
     other = folder / "questions.unanswerable.dev.jsonl"
     other.write_text("".join(json.dumps(q) + "\n" for q in unanswerable))
     return path, other
+
+
+@pytest.fixture
+def dataset(db, rules_questions, tmp_path):
+    """A dataset built by build_sft_dataset from the rules' questions, two sources a prompt."""
+    path, unanswerable = rules_questions
+    out = tmp_path / "dataset"
+    call_command(
+        "build_sft_dataset",
+        "--questions",
+        str(path),
+        str(unanswerable),
+        "--out",
+        str(out),
+        "--sources",
+        "2",
+    )
+    return out
 
 
 @pytest.fixture(scope="session")

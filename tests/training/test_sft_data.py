@@ -39,20 +39,8 @@ def test_tuning_questions_reads_only_the_tuning_half(rules_questions):
 
 
 @pytest.fixture
-def built(db, rules_questions, tmp_path):
-    path, unanswerable = rules_questions
-    out = tmp_path / "dataset"
-    call_command(
-        "build_sft_dataset",
-        "--questions",
-        str(path),
-        str(unanswerable),
-        "--out",
-        str(out),
-        "--sources",
-        "2",
-    )
-    return out, path, unanswerable
+def built(dataset, rules_questions):
+    return (dataset, *rules_questions)
 
 
 def test_the_dataset_holds_no_held_out_question_and_records_its_making(built):

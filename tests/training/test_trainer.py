@@ -15,23 +15,6 @@ from apps.training.trainer import TrainingError, train
 STEPS = 3
 
 
-@pytest.fixture
-def dataset(db, rules_questions, tmp_path):
-    path, unanswerable = rules_questions
-    out = tmp_path / "dataset"
-    call_command(
-        "build_sft_dataset",
-        "--questions",
-        str(path),
-        str(unanswerable),
-        "--out",
-        str(out),
-        "--sources",
-        "2",
-    )
-    return out
-
-
 def tiny_config(tiny_base, **changes) -> TrainingConfig:
     values = {
         "base_model": str(tiny_base),
