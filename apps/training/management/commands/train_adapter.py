@@ -55,7 +55,8 @@ class Command(BaseCommand):
             f"Wrote {manifest['kind']} to {out}: {manifest['steps']} steps in "
             f"{manifest['wall_time_s']} s ({manifest['seconds_per_step']} s/step, "
             f"{manifest['tokens_per_second']} tokens/s), final loss {manifest['final_loss']}, "
-            f"peak RSS {memory:.0f} MiB, files sha256 {manifest['files_sha256'][:16]}"
+            f"peak RSS {memory:.0f} MiB, sha256 of its files but the manifest "
+            f"{manifest['files_sha256'][:16]} (register_adapter hashes the manifest too)"
         )
 
 
