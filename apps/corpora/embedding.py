@@ -73,8 +73,12 @@ class Embedder:
         self.dim = self.model.get_embedding_dimension()
         self.window = self.model.max_seq_length
         self.tokenizer = self.model.tokenizer
+        options = onnxruntime.SessionOptions()
+        # The runtime's threads otherwise spin after each query, waiting for the next: a CPU
+        # that a server's other requests need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
-            exported_model(self.model, path), providers=["CPUExecutionProvider"]
+            exported_model(self.model, path), options, providers=["CPUExecutionProvider"]
         )
         self.inputs = [i.name for i in self.session.get_inputs()]
 
