@@ -22,13 +22,15 @@ from pathlib import Path
 
 import django
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="obliqa", help="a folder of the shared data")
-    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the shared data folder")
+    parser.add_argument(
+        "--data", type=Path, default=settings.SHARED_DATA_DIR, help="the shared data folder"
+    )
     parser.add_argument("--limit-docs", type=int, default=0, help="only the first N documents")
     parser.add_argument(
         "--compare-chunks",

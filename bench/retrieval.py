@@ -23,18 +23,21 @@ from pathlib import Path
 import django
 import numpy as np
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DOCUMENT_SIZE = 1000
 NOISE = 0.02
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from django.conf import settings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="chunk counts, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--source", default="", help="corpus whose chunks are repeated")
     parser.add_argument(
-        "--questions", type=Path, default=SHARED_DATA / "obliqa" / "questions.dev.jsonl"
+        "--questions",
+        type=Path,
+        default=settings.SHARED_DATA_DIR / "obliqa" / "questions.dev.jsonl",
     )
     parser.add_argument(
         "--baseline-queries",

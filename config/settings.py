@@ -304,6 +304,9 @@ EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32)
 # generator's weights converted from GGUF.
 MODEL_CACHE = Path(env_str("MODEL_CACHE", str(VAR_DIR / "models")))
 INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 50 * 1024 * 1024)
+# The development sets with gold spans, which the evaluation and benchmark commands read by
+# default (the product itself and its tests never do).
+SHARED_DATA_DIR = Path(env_str("SHARED_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 
 
 # extractive (no model), local (in-process transformers) or tgi (TGI_URL)

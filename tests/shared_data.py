@@ -1,7 +1,7 @@
 """Real documents from the shared development sets, as the repository keeps them: the demo
 corpora in fixtures/ (a selection of each set, with its attribution) and small extracts under
-tests/data/. Tests never read the sets beside the checkout (../shared/data); the evaluation and
-benchmark commands may."""
+tests/data/. Tests never read the development sets outside the repository
+(settings.SHARED_DATA_DIR); the evaluation and benchmark commands may."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 FIXTURES = REPOSITORY / "fixtures"
 TEST_DATA = REPOSITORY / "tests" / "data"
-# Where the evaluation commands look for the shared sets by default.
-SHARED_DATA = REPOSITORY.parent / "shared" / "data"
 
 # Each demo corpus file, and the shared sets its documents come from (by id prefix).
 FIXTURE_SETS = {

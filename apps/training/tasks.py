@@ -14,6 +14,6 @@ def evaluate_adapter(version_id: int, user_id: int, limit: int | None = None) ->
     on a GPU, longer on a CPU); the result lands on the version."""
     version = AdapterVersion.objects.get(pk=version_id)
     user = get_user_model().objects.get(pk=user_id)
-    files = default_question_files(settings.BASE_DIR.parent / "shared" / "data")
+    files = default_question_files(settings.SHARED_DATA_DIR)
     report = adapter_evaluate(version=version, user=user, questions=files, limit=limit)
     return {"version": version_id, "passed": report["gate"]["passed"]}

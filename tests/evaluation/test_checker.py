@@ -8,8 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.shared_data import SHARED_DATA
-
 PASSAGE = (
     "3.1.1 Records of customer due diligence must be kept for at least six years after the "
     "business relationship ends. A Relevant Person must identify every beneficial owner "
@@ -130,7 +128,8 @@ def test_missing_files_and_clashing_options_are_explained(tmp_path):
         run("--examples", "x.jsonl", "--json", str(tmp_path / "nowhere" / "out.json"))
 
 
-def test_shared_data_is_where_the_command_looks_by_default():
-    from apps.evaluation.management.commands.evaluate_checker import SHARED_DATA as default
-
-    assert Path(default) == SHARED_DATA
+def test_the_command_reads_the_development_sets_from_shared_data_dir(settings, tmp_path):
+    settings.SHARED_DATA_DIR = tmp_path
+    with pytest.raises(CommandError, match="no question file") as refused:
+        call_command("evaluate_checker", stdout=StringIO())
+    assert str(tmp_path / "obliqa" / "questions.dev.jsonl") in str(refused.value)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.evaluation import checker
@@ -14,7 +15,6 @@ from apps.evaluation.checker_examples import (
 from apps.evaluation.json_output import write_json
 from apps.evaluation.questions import EvaluationError
 
-SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 DEFAULT_SETS = ("obliqa", "cuad", "medquad", "scotus", "pubmedqa")
 
 
@@ -43,7 +43,9 @@ class Command(BaseCommand):
             nargs="+",
             type=Path,
             metavar="FILE.jsonl",
-            default=[SHARED_DATA / name / "questions.dev.jsonl" for name in DEFAULT_SETS],
+            default=[
+                settings.SHARED_DATA_DIR / name / "questions.dev.jsonl" for name in DEFAULT_SETS
+            ],
             help="built-in set: question files in the shared format, documents.jsonl beside each",
         )
         parser.add_argument(

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         evaluator = get_user_model().objects.filter(username=user).first()
         if evaluator is None:
             raise CommandError(f"no user {user!r}")
-        files = questions or default_question_files(settings.BASE_DIR.parent / "shared" / "data")
+        files = questions or default_question_files(settings.SHARED_DATA_DIR)
         try:
             report = adapter_evaluate(
                 version=adapter,
