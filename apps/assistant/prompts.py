@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -98,3 +99,29 @@ def source_label(hit: Hit) -> str:
     elif hit.page_start:
         label = f"{label}, p. {hit.page_start}"
     return label
+
+
+def template_version() -> str:
+    """A hash of the prompt as build renders it (system text, source blocks, labels), so that a
+    dataset built, or an adapter trained, for another prompt is recognised."""
+    hit = Hit(
+        chunk_id=1,
+        corpus="c",
+        document_id=1,
+        document_external_id="d",
+        document_version=1,
+        citation_label="Rule",
+        heading_path=("1.2 Heading",),
+        text="Passage text.",
+        char_start=0,
+        char_end=13,
+        page_start=2,
+        page_end=2,
+        content_hash="h",
+        legs={},
+        fused_score=1.0,
+        fused_rank=1,
+        document_title="Title",
+    )
+    prompt = build("Question?", [hit])
+    return "sha256:" + hashlib.sha256(prompt.text().encode()).hexdigest()[:16]

@@ -88,32 +88,6 @@ class Example:
     gold_numbers: list[int] = field(default_factory=list)
 
 
-def prompt_template_version() -> str:
-    """A hash of the prompt as the builder renders it (system text, source blocks, labels), so
-    that a dataset built for another prompt is recognised."""
-    hit = Hit(
-        chunk_id=1,
-        corpus="c",
-        document_id=1,
-        document_external_id="d",
-        document_version=1,
-        citation_label="Rule",
-        heading_path=("1.2 Heading",),
-        text="Passage text.",
-        char_start=0,
-        char_end=13,
-        page_start=2,
-        page_end=2,
-        content_hash="h",
-        legs={},
-        fused_score=1.0,
-        fused_rank=1,
-        document_title="Title",
-    )
-    prompt = prompts.build("Question?", [hit])
-    return "sha256:" + hashlib.sha256(prompt.text().encode()).hexdigest()[:16]
-
-
 def tuning_questions(path: Path, limit: int | None) -> list[Question]:
     """The file's tuning half, in file order; the held-out half is never read past its id."""
     tune = [q for q in load_questions(path) if q.split == "tune"]
@@ -277,7 +251,7 @@ def dataset_build(
         "kind": "sft-dataset",
         "examples": len(examples),
         "examples_sha256": hashlib.sha256(lines.encode()).hexdigest(),
-        "prompt_template_version": prompt_template_version(),
+        "prompt_template_version": prompts.template_version(),
         "prompt_format": "assistant.prompts.build",
         "split": "tune halves only (evaluation.questions.Question.split)",
         "config": asdict(config),

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apps.adapters.files import TRAINING_MANIFEST
+from apps.assistant import prompts
 from apps.assistant.prompts import Prompt
 from apps.training.config import TrainingConfig
 from apps.training.manifest import peak_rss, write_training_manifest
-from apps.training.sft_data import DatasetError, dataset_load, prompt_template_version
+from apps.training.sft_data import DatasetError, dataset_load
 
 CHECKPOINTS = "checkpoints"
 # Memory a run needs, as a multiple of the base model's weights in fp32 (a first estimate that
@@ -261,7 +262,7 @@ def load_dataset_checked(dataset: Path) -> tuple[dict, list[dict]]:
         manifest, examples = dataset_load(dataset)
     except DatasetError as exc:
         raise TrainingError(str(exc)) from None
-    current = prompt_template_version()
+    current = prompts.template_version()
     if manifest.get("prompt_template_version") != current:
         raise TrainingError(
             f"the dataset at {dataset} was built for prompt version "

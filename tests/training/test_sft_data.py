@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from apps.assistant import citations
 from apps.assistant.answer_format import parse_draft
-from apps.assistant.prompts import Prompt
+from apps.assistant.prompts import Prompt, template_version
 from apps.evaluation.questions import Question, load_questions
 from apps.training.sft_data import (
     DatasetConfig,
@@ -20,7 +20,6 @@ from apps.training.sft_data import (
     Example,
     abstentions_capped,
     dataset_load,
-    prompt_template_version,
     tuning_questions,
 )
 
@@ -50,7 +49,7 @@ def test_the_dataset_holds_no_held_out_question_and_records_its_making(built):
         q.id for f in (path, unanswerable) for q in load_questions(f) if q.split == "tune"
     }
     assert held_out and not held_out & {e["id"] for e in examples}
-    assert manifest["prompt_template_version"] == prompt_template_version()
+    assert manifest["prompt_template_version"] == template_version()
     assert manifest["retrieval"]["sources"] == 2
     assert {f["path"] for f in manifest["files"]} == {str(path), str(unanswerable)}
     assert all(len(f["sha256"]) == 64 for f in manifest["files"])
@@ -186,7 +185,7 @@ def test_bad_input_is_a_clear_command_error(db, tmp_path):
 
 
 def test_the_prompt_version_follows_the_prompt(monkeypatch):
-    before = prompt_template_version()
+    before = template_version()
     monkeypatch.setattr("apps.assistant.prompts.SYSTEM", "Another system prompt.")
-    assert prompt_template_version() != before
+    assert template_version() != before
     assert Prompt  # the builder is the product's (assistant.prompts.build)
