@@ -20,12 +20,13 @@ ANSWER_SCHEMA: dict = {
             "maxItems": MAX_STATEMENTS,
             "items": {
                 "type": "object",
+                # Sources first, then the words copied from them: a model writes in this order.
                 "properties": {
-                    "text": {"type": "string"},
                     "citations": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
                     "quote": {"type": "string"},
+                    "text": {"type": "string"},
                 },
-                "required": ["text", "citations"],
+                "required": ["citations", "text"],
             },
         },
         "abstain": {

@@ -5,9 +5,10 @@ the passages are retrieved as an answer retrieves them, the prompt is built by
 assistant.prompts.build, and the target is the answer JSON a careful writer would give:
 
 - answer: one statement per gold passage among the sources (at most MAX_STATEMENTS), each a
-  sentence copied from that passage's gold span, citing its number, with the sentence's first
-  words as the quote; every statement passes the citation checker with the question's focus,
-  as it would have to at answer time;
+  sentence copied from that passage's gold span, written as the answer layout asks: the
+  passage's number first, then the sentence's first words as the quote, then the sentence;
+  every statement passes the citation checker with the question's focus, as it would have to
+  at answer time;
 - abstention: the question is unanswerable, or no gold passage was retrieved.
 
 The sources are shuffled (seeded per question) before they are numbered: retrieval ranks the
@@ -189,7 +190,7 @@ def checked_statement(
         draft = DraftStatement(text=unit, citations=(source.number,), quote=quote)
         [checked] = citations.check([draft], prompt.sources, [corpus], prompt.focus)
         if checked.shown:
-            return {"text": unit, "citations": [source.number], "quote": quote}
+            return {"citations": [source.number], "quote": quote, "text": unit}
     return None
 
 

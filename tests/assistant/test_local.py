@@ -21,8 +21,8 @@ from apps.assistant.prompts import build
 from apps.retrieval.search import Hit
 
 TRAINING_TEXT = [
-    '{"statements": [{"text": "A firm must identify the beneficial owner.", "citations": [1, 2],'
-    ' "quote": "must identify"}], "abstain": {"reason": "The sources do not say."}}',
+    '{"statements": [{"citations": [1, 2], "quote": "must identify", "text": "A firm must'
+    ' identify the beneficial owner."}], "abstain": {"reason": "The sources do not say."}}',
     "You answer questions for lawyers using only the numbered sources you are given.",
     "Question: Who must be identified? Sources: customer due diligence, records, reports.",
 ]
@@ -259,18 +259,21 @@ def test_the_model_name_is_the_configured_model(settings):
         ('{"statements":[]}', 0, True),
         ('{"statements": [], "abstain": {"reason": "Nothing on this."}}', 0, True),
         (
-            '{"statements": [{"text": "Say \\"yes\\".", "citations": [1, 12], "quote": "q"},'
-            ' {"text": "b", "citations": [3]}]}',
+            '{"statements": [{"citations": [1, 12], "quote": "q", "text": "Say \\"yes\\"."},'
+            ' {"citations": [3], "text": "b"}]}',
             12,
             True,
         ),
-        ('{"statements": [{"text": "a", "citations": [13]}]}', 12, False),
-        ('{"statements": [{"text": "a", "citations": [0]}]}', 3, False),
-        ('{"statements": [{"text": "a", "citations": [01]}]}', 3, False),
-        ('{"statements": [{"text": "a", "citations": []}]}', 3, False),
-        ('{"statements": [{"text": "a"}]}', 3, False),
-        ('{"statements": [{"text": "a\nb", "citations": [1]}]}', 3, False),
-        ('{"statements": [{"text": "a", "citations": [1]}]}', 0, False),
+        ('{"statements": [{"citations": [13], "text": "a"}]}', 12, False),
+        ('{"statements": [{"citations": [0], "text": "a"}]}', 3, False),
+        ('{"statements": [{"citations": [01], "text": "a"}]}', 3, False),
+        ('{"statements": [{"citations": [], "text": "a"}]}', 3, False),
+        ('{"statements": [{"citations": [1]}]}', 3, False),
+        ('{"statements": [{"citations": [1], "quote": "q"}]}', 3, False),
+        ('{"statements": [{"citations": [1], "text": "a", "quote": "q"}]}', 3, False),
+        ('{"statements": [{"text": "a", "citations": [1]}]}', 3, False),
+        ('{"statements": [{"citations": [1], "text": "a\nb"}]}', 3, False),
+        ('{"statements": [{"citations": [1], "text": "a"}]}', 0, False),
         ('{"statements": []}\n', 0, False),
     ],
 )

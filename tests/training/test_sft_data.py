@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from apps.assistant import citations
 from apps.assistant.answer_format import parse_draft
+from apps.assistant.generators.json_constraint import DONE, START, AnswerMachine
 from apps.assistant.prompts import Prompt, template_version
 from apps.evaluation.questions import Question, load_questions
 from apps.training.sft_data import (
@@ -137,6 +138,17 @@ def test_every_answer_target_passes_the_citation_checker(built):
                 statement.citations[0] in example["gold_numbers"]
             )
         assert f"<source id={example['gold_numbers'][0]} " in example["user"]
+
+
+def test_every_target_is_written_in_the_layout_the_local_model_is_held_to(built):
+    # Taught in one order and decoded in another, a model would be pushed off what it learnt.
+    out, _, _ = built
+    _, examples = dataset_load(out)
+    for example in examples:
+        sources = example["user"].count("<source id=")
+        assert AnswerMachine(sources).advance(START, example["completion"]) == DONE
+        if example["kind"] == "answer":
+            assert example["completion"].startswith('{"statements": [{"citations": [')
 
 
 def test_targets_are_checked_against_the_prompt_they_are_taught_with(built, monkeypatch):

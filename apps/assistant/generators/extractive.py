@@ -78,8 +78,12 @@ class ExtractiveGenerator(Generator):
             return
         yield '{"statements": ['
         for index, candidate in enumerate(chosen):
-            statement = {"text": candidate.text, "citations": [candidate.source]}
-            yield ("" if index == 0 else ", ") + json.dumps(statement | {"quote": candidate.text})
+            statement = {
+                "citations": [candidate.source],
+                "quote": candidate.text,
+                "text": candidate.text,
+            }
+            yield ("" if index == 0 else ", ") + json.dumps(statement)
         yield "]}"
 
     takes_adapters = False

@@ -2,7 +2,7 @@
 
 `AnswerMachine` reads the answer character by character, in one fixed layout:
 
-    {"statements": [{"text": "...", "citations": [1, 2], "quote": "..."}],
+    {"statements": [{"citations": [1, 2], "quote": "...", "text": "..."}],
      "abstain": {"reason": "..."}}
 
 with keys in that order, "quote" and "abstain" optional, an optional single space after each
@@ -30,14 +30,17 @@ MAX_CITATIONS = 8  # per statement
 MAX_TEXT_CHARS = 600  # per string: statement text, quote or abstain reason
 OPTIONAL_SPACE = "␣"  # in a layout pattern: one space may be written here, or none
 
-# Fixed stretches of the layout, entered at their first character.
+# Fixed stretches of the layout, entered at their first character. A statement names its
+# sources first, so that what it copies next is read from the sources it has named.
 OPEN = '{"statements":␣['
-STATEMENT = '{"text":␣"'
-CITATIONS = ',␣"citations":␣['
-QUOTE = ',␣"quote":␣"'
+STATEMENT = '{"citations":␣['
+AFTER_CITATIONS = ',␣"'  # then "quote" or "text"
+QUOTE_KEY = 'quote":␣"'
+TEXT_KEY = 'text":␣"'
+TEXT = ',␣"text":␣"'
 NEXT_STATEMENT = ",␣" + STATEMENT
 ABSTAIN = ',␣"abstain":␣{"reason":␣"'
-PATTERNS = (OPEN, STATEMENT, CITATIONS, QUOTE, NEXT_STATEMENT, ABSTAIN)
+PATTERNS = (OPEN, STATEMENT, AFTER_CITATIONS, QUOTE_KEY, TEXT_KEY, TEXT, NEXT_STATEMENT, ABSTAIN)
 
 STRINGS = ("text", "quote", "reason")
 ESCAPES = {'"', "\\", "/", "n", "t"}
@@ -90,12 +93,12 @@ class AnswerMachine:
             if character == "," and state.citations < MAX_CITATIONS:
                 return replace(state, mode="next_citation", position=0)
             if character == "]":
-                return replace(state, mode="after_citations", position=0)
+                return replace(state, mode=AFTER_CITATIONS, position=0)
             return self.step_digit(state, character)
-        if mode == "after_citations":
-            if character == "}":
-                return self.statement_written(state)
-            return self.enter(state, QUOTE, character)
+        if mode == "key":
+            if character == "q":
+                return self.enter(state, QUOTE_KEY, character)
+            return self.enter(state, TEXT_KEY, character)
         if mode == "end_statement":
             return self.statement_written(state) if character == "}" else None
         if mode == "first_statement":
@@ -135,10 +138,12 @@ class AnswerMachine:
             return replace(state, position=position)
         following = {
             OPEN: "first_statement",
-            STATEMENT: "text",
-            CITATIONS: "first_citation",
-            QUOTE: "quote",
-            NEXT_STATEMENT: "text",
+            STATEMENT: "first_citation",
+            AFTER_CITATIONS: "key",
+            QUOTE_KEY: "quote",
+            TEXT_KEY: "text",
+            TEXT: "text",
+            NEXT_STATEMENT: "first_citation",
             ABSTAIN: "reason",
         }[state.mode]
         return replace(state, mode=following, position=0, length=0)
@@ -154,11 +159,11 @@ class AnswerMachine:
                 return None
             return replace(state, escaped=False, length=state.length + 1)
         if character == '"':
-            following = {"text": CITATIONS, "quote": "end_statement", "reason": "end_reason"}
+            following = {"quote": TEXT, "text": "end_statement", "reason": "end_reason"}
             mode = following[state.mode]
             if mode == "end_reason":
                 return State("end_reason")
-            return replace(state, mode=mode, position=0, length=0, citations=0)
+            return replace(state, mode=mode, position=0, length=0)
         if state.length >= MAX_TEXT_CHARS:
             return None
         if character == "\\":
@@ -189,7 +194,7 @@ class AnswerMachine:
             "first_citation": "1",
             "next_citation": "1",
             "citation": "]",
-            "after_citations": "}",
+            "key": "t",
             "end_statement": "}",
             "first_statement": "]",
             "after_statement": "]",
