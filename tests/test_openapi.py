@@ -25,6 +25,7 @@ from apps.assistant.generators import get_generator
 from apps.assistant.generators.base import GeneratorError
 from apps.assistant.presenters import answer_as_dict
 from apps.assistant.services import answer_question
+from apps.retrieval.apis import SearchApi
 from apps.retrieval.tuned_fusion import FusionChoice, FusionPlan
 from tests.assistant.conftest import generator  # noqa: F401 (a fixture)
 from tests.corpora.conftest import ingest
@@ -253,6 +254,17 @@ def test_search_hits_match_the_schema(openapi, alice, login):
     )
     bad = client.post("/api/v1/search", {"query": "x", "court": 1}, content_type="application/json")
     assert conforms(openapi, "/api/v1/search", "post", bad)["court"]
+
+
+@pytest.mark.usefixtures("corpora")
+def test_the_search_serializer_keeps_every_field_a_search_sends(alice, login):
+    response = login(alice).post(
+        "/api/v1/search", {"query": "beneficial owner"}, content_type="application/json"
+    )
+    sent = response.json()
+    assert sent["hits"] and sent["fusion"]
+    described = SearchApi.OutputSerializer(sent).data
+    assert json.loads(json.dumps(described)) == sent
 
 
 @pytest.mark.usefixtures("corpora")
