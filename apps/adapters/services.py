@@ -21,6 +21,7 @@ from apps.adapters.files import (
     folder_sha256,
 )
 from apps.adapters.models import AdapterEvent, AdapterStatus, AdapterVersion
+from apps.assistant import prompts
 from apps.audit.services import event_record as audit_event_record
 from apps.corpora.models import Domain
 
@@ -113,6 +114,18 @@ def locked(version: AdapterVersion) -> AdapterVersion:
     return AdapterVersion.objects.select_for_update().get(pk=version.pk)
 
 
+def require_current_prompt(version: AdapterVersion) -> None:
+    """An adapter learns the prompt it is trained on; after the prompt changes it would be served
+    one it never saw, so it is neither approved nor activated."""
+    trained_for = version.training_manifest.get("prompt_template_version")
+    current = prompts.template_version()
+    if trained_for != current:
+        raise AdapterError(
+            f"{version} was trained for prompt {trained_for or '(not recorded)'}, and the prompt "
+            f"is now {current}: train it again on a dataset built with today's prompt"
+        )
+
+
 @transaction.atomic
 def adapter_evaluation_record(
     *, version: AdapterVersion, user, report: dict, passed: bool
@@ -139,6 +152,7 @@ def adapter_approve(*, version: AdapterVersion, user) -> AdapterVersion:
         raise AdapterError(f"{version} is {version.status}; only an evaluated version is approved")
     if not version.evaluation_passed:
         raise AdapterError(f"{version} did not pass its evaluation")
+    require_current_prompt(version)
     if version.registered_by_id == user.pk:
         raise AdapterError(f"{version} was registered by {user.username}: another must approve it")
     version.status, version.approved_by, version.approved_at = (
@@ -159,6 +173,7 @@ def adapter_activate(*, version: AdapterVersion, user, action: str = "activated"
     version = locked(version)
     if version.status != AdapterStatus.APPROVED:
         raise AdapterError(f"{version} is {version.status}; only an approved version is activated")
+    require_current_prompt(version)
     previous = (
         AdapterVersion.objects.select_for_update()
         .filter(name=version.name, status=AdapterStatus.ACTIVE)

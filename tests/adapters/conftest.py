@@ -5,11 +5,20 @@ import json
 import pytest
 
 from apps.adapters.files import files_sha256, folder_files, folder_sha256
+from apps.assistant.prompts import template_version
 
 
-def adapter_folder(folder, *, base: str = "tiny", rank: int = 4, weights: bytes = b"weights"):
+def adapter_folder(
+    folder,
+    *,
+    base: str = "tiny",
+    rank: int = 4,
+    weights: bytes = b"weights",
+    prompt: str | None = None,
+):
     """A folder shaped as train_adapter writes one: adapter files and the training manifest
-    with their hashes (the weights are not a model: the registry never loads them)."""
+    with their hashes (the weights are not a model: the registry never loads them), trained for
+    `prompt` (a template version; by default today's)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "adapter_config.json").write_text(json.dumps({"r": rank, "peft_type": "LORA"}))
     (folder / "adapter_model.safetensors").write_bytes(weights)
@@ -21,6 +30,7 @@ def adapter_folder(folder, *, base: str = "tiny", rank: int = 4, weights: bytes 
         "base_model": base,
         "base_model_sha256": {"model.safetensors": "b" * 64},
         "answer_sources": 2,
+        "prompt_template_version": prompt or template_version(),
         "config": {"lora_r": rank},
         "final_loss": 0.5,
         "loss_curve": [{"step": 5, "loss": 2.0}, {"step": 10, "loss": 1.0}],
@@ -52,5 +62,11 @@ FAILING = {"gate": {"passed": False, "against": "base", "reasons": ["no better"]
 def manifest_for(folder, base: str) -> None:
     """The training manifest train_adapter would write beside a real adapter's files."""
     files = files_sha256(folder, folder_files(folder))
-    manifest = {"kind": "adapter", "base_model": base, "base_model_sha256": {}, "files": files}
+    manifest = {
+        "kind": "adapter",
+        "base_model": base,
+        "base_model_sha256": {},
+        "prompt_template_version": template_version(),
+        "files": files,
+    }
     (folder / "training_manifest.json").write_text(json.dumps(manifest))

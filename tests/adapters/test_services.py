@@ -114,3 +114,19 @@ def test_a_folder_changed_since_training_is_not_registered(tmp_path, model_admin
         services.adapter_register(
             folder=adapter_folder(tmp_path / "b"), name="x-answer", user=dora, domains=["tax"]
         )
+
+
+@pytest.mark.django_db
+def test_an_adapter_taught_another_prompt_is_neither_approved_nor_activated(tmp_path, model_admins):
+    # The prompt changed since it was trained: it would be served a prompt it never saw.
+    dora, eve = model_admins
+    stale = registered(tmp_path, dora, prompt="sha256:0000000000000000")
+    services.adapter_evaluation_record(version=stale, user=dora, report=PASSING, passed=True)
+    with pytest.raises(AdapterError, match="trained for prompt sha256:0000000000000000"):
+        services.adapter_approve(version=stale, user=eve)
+    current = approved(tmp_path, dora, eve)
+    AdapterVersion.objects.filter(pk=current.pk).update(
+        training_manifest=current.training_manifest | {"prompt_template_version": "sha256:1"}
+    )
+    with pytest.raises(AdapterError, match="the prompt is now sha256:"):
+        services.adapter_activate(version=current, user=eve)
