@@ -228,7 +228,7 @@ def baseline_rows(corpus, queries: list[str]) -> list[tuple[str, str]]:
     started = time.perf_counter()
     oracle = BM25Okapi([index_terms(t) or ["\x00"] for t in texts])
     oracle_build = time.perf_counter() - started
-    (index,) = current_indexes([corpus.pk])
+    (index,) = current_indexes([corpus.pk]).values()
     terms = [index_terms(q) for q in queries]
     started = time.perf_counter()
     for query_terms in terms:

@@ -28,7 +28,13 @@ from apps.evaluation.questions import (
 )
 from apps.evaluation.retrieval import score
 from apps.retrieval.legs import Ranking
-from apps.retrieval.search import RetrievalOptions, fuse, query_variants, run_legs
+from apps.retrieval.search import (
+    RetrievalOptions,
+    bm25_leg,
+    fuse,
+    query_variants,
+    run_legs,
+)
 from apps.retrieval.tuned_fusion import METHODS, UNTUNED, FusionChoice
 
 BM25_WEIGHTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)  # the vector leg weighs 1
@@ -130,7 +136,8 @@ def question_set(path: Path, *, k: int, stderr: TextIO | None) -> QuestionSet:
 def ranked(question: Question, corpus: Corpus, options: RetrievalOptions) -> Ranked:
     variants = query_variants(question.text, [corpus], options)
     filters = question_filters(question)
-    leg_rankings = run_legs(variants, [corpus.pk], filters, options)
+    bm25 = bm25_leg([corpus.pk], filters, options)
+    leg_rankings = run_legs(variants, [corpus.pk], filters, options, bm25)
     chunk_ids = {c for rankings in leg_rankings.values() for r in rankings for c, _ in r}
     rows = Chunk.objects.filter(pk__in=chunk_ids).values_list(
         "id", "document__external_id", "char_start", "char_end"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,7 @@ class Bm25Leg:
     """The readable corpora's current BM25 indexes and the chunk ids the filters allow (None:
     all). Ranking needs no database, so it can run on another thread."""
 
-    indexes: list[Bm25Index]
+    indexes: dict[int, Bm25Index]  # by corpus id
     allowed: set[int] | None
 
     @classmethod
@@ -66,6 +66,16 @@ class Bm25Leg:
             return cls(indexes, None)
         return cls(indexes, set(current_chunks(corpus_ids, filters).values_list("id", flat=True)))
 
+    def corpora_of(self, chunk_ids: Iterable[int]) -> dict[int, int]:
+        """The corpus id of each of these chunks that an index holds: a chunk never moves to
+        another corpus, so an index of any generation tells."""
+        return {
+            chunk_id: corpus_id
+            for chunk_id in chunk_ids
+            for corpus_id, index in self.indexes.items()
+            if chunk_id in index.position
+        }
+
     def rank(self, queries: Sequence[str], k: int) -> list[Ranking]:
         """Best BM25 chunks for each query, best first: one ranking per query."""
         return [self.best(index_terms(query), k) for query in queries]
@@ -73,12 +83,14 @@ class Bm25Leg:
     def best(self, terms: list[str], k: int) -> Ranking:
         if not terms:
             return []
-        hits = [hit for index in self.indexes for hit in index.search(terms, k, self.allowed)]
+        hits = [
+            hit for index in self.indexes.values() for hit in index.search(terms, k, self.allowed)
+        ]
         return sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k]
 
 
-def current_indexes(corpus_ids: Sequence[int]) -> list[Bm25Index]:
-    """The newest ready BM25 generation of each corpus, loaded once per process."""
+def current_indexes(corpus_ids: Sequence[int]) -> dict[int, Bm25Index]:
+    """The newest ready BM25 generation of each corpus, by corpus id, loaded once per process."""
     newest = dict(
         Bm25IndexRow.objects.filter(corpus_id__in=corpus_ids, status=Bm25IndexStatus.READY)
         .values("corpus_id")
@@ -93,7 +105,7 @@ def current_indexes(corpus_ids: Sequence[int]) -> list[Bm25Index]:
             ).only("corpus_id", "generation"):
                 if newest[row.corpus_id] == row.generation:
                     _loaded[row.corpus_id] = (row.generation, read_index(row))
-    return [_loaded[c][1] for c in newest if c in _loaded]
+    return {c: _loaded[c][1] for c in newest if c in _loaded}
 
 
 def read_index(row: Bm25IndexRow) -> Bm25Index:

@@ -160,8 +160,10 @@ def retrieve_traced(
     variants = query_variants(query, corpora, options)
     trace = make_trace(query, variants, plan, options)
     corpus_ids = [c.pk for c in corpora]
-    leg_rankings = run_legs(variants, corpus_ids, filters, options)
-    fused = fuse_plan(leg_rankings, plan, chunk_domains(leg_rankings, corpora, plan), options)
+    bm25 = bm25_leg(corpus_ids, filters, options)
+    leg_rankings = run_legs(variants, corpus_ids, filters, options, bm25)
+    domains = chunk_domains(leg_rankings, corpora, plan, bm25)
+    fused = fuse_plan(leg_rankings, plan, domains, options)
     hits = hydrate(fused, leg_rankings, corpus_ids, filters, limit=max(k, options.rerank_top))
     if options.reranker:
         hits = rerank(query, hits, options.reranker, options.rerank_top)
@@ -216,16 +218,25 @@ def query_variants(
     return rewrite(query, domains, options.variant_providers)
 
 
+def bm25_leg(corpus_ids: list[int], filters: Filters, options: RetrievalOptions) -> Bm25Leg | None:
+    """The BM25 leg, when the options search it."""
+    return Bm25Leg.load(corpus_ids, filters) if "bm25" in options.legs else None
+
+
 def run_legs(
-    variants: list[QueryVariant], corpus_ids: list[int], filters: Filters, options: RetrievalOptions
+    variants: list[QueryVariant],
+    corpus_ids: list[int],
+    filters: Filters,
+    options: RetrievalOptions,
+    bm25: Bm25Leg | None,
 ) -> dict[str, list[Ranking]]:
-    """Every leg's ranking of the variants: BM25 ranks every variant, on a worker thread while
-    this one embeds the query and waits on the vector query; database work stays on this
-    thread. The vector leg searches with the variants that need a vector of their own."""
+    """Every leg's ranking of the variants: BM25 (bm25_leg) ranks every variant, on a worker
+    thread while this one embeds the query and waits on the vector query; database work stays
+    on this thread. The vector leg searches with the variants that need a vector of their own."""
     texts, depth = [v.text for v in variants], options.candidates_per_leg
     bm25_rankings = None
-    if "bm25" in options.legs:
-        bm25_rankings = _bm25_threads.submit(Bm25Leg.load(corpus_ids, filters).rank, texts, depth)
+    if bm25 is not None:
+        bm25_rankings = _bm25_threads.submit(bm25.rank, texts, depth)
     rankings: dict[str, list[Ranking]] = {}
     if "vector" in options.legs:
         vectors = get_embedder().encode([v.text for v in embedding_variants(variants)])
@@ -265,15 +276,22 @@ def fuse_plan(
 
 
 def chunk_domains(
-    leg_rankings: dict[str, list[Ranking]], corpora: Sequence[Corpus], plan: FusionPlan
+    leg_rankings: dict[str, list[Ranking]],
+    corpora: Sequence[Corpus],
+    plan: FusionPlan,
+    bm25: Bm25Leg | None,
 ) -> dict[int, str]:
-    """The domain of each candidate when a mixed plan needs it, in one more query."""
+    """The domain of each candidate when a mixed plan needs it: read from the BM25 indexes,
+    which hold every chunk of their corpus, and from the database only for chunks that no index
+    holds yet (written after its last build) or when BM25 is not searched."""
     if plan.single is not None:
         return {}
     candidates = {c for rankings in leg_rankings.values() for r in rankings for c, _ in r}
+    corpus_of = bm25.corpora_of(candidates) if bm25 is not None else {}
+    if missing := candidates - corpus_of.keys():
+        corpus_of |= dict(Chunk.objects.filter(pk__in=missing).values_list("id", "corpus_id"))
     domain_of = {corpus.pk: corpus.domain for corpus in corpora}
-    rows = Chunk.objects.filter(pk__in=candidates).values_list("id", "corpus_id")
-    return {chunk_id: domain_of[corpus_id] for chunk_id, corpus_id in rows}
+    return {chunk_id: domain_of[corpus_id] for chunk_id, corpus_id in corpus_of.items()}
 
 
 def best_leg_scores(leg_rankings: dict[str, list[Ranking]]) -> dict[int, dict[str, LegScore]]:

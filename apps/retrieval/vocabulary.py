@@ -27,4 +27,4 @@ class Vocabulary:
 
 
 def corpus_vocabulary(corpus_ids: Sequence[int]) -> Vocabulary:
-    return Vocabulary(tuple(current_indexes(corpus_ids)))
+    return Vocabulary(tuple(current_indexes(corpus_ids).values()))

@@ -121,7 +121,7 @@ def test_only_allowed_chunks_are_returned(index, chunk_ids):
 
 
 def current_chunk_ids(corpus) -> set[int]:
-    (index,) = legs.current_indexes([corpus.pk])
+    (index,) = legs.current_indexes([corpus.pk]).values()
     return {int(chunk_id) for chunk_id in index.chunk_ids}
 
 
@@ -186,7 +186,7 @@ def test_an_index_is_stored_in_parts_and_read_back_whole(corpora, monkeypatch):
     assert all(len(part) == 1000 for part in parts[:-1])
     rows = Chunk.objects.filter(corpus=corpus).order_by("id").values_list("id", "index_text")
     built = Bm25Index.build(*zip(*rows, strict=True))
-    (loaded,) = legs.current_indexes([corpus.pk])
+    (loaded,) = legs.current_indexes([corpus.pk]).values()
     assert loaded.chunk_ids.tolist() == [chunk_id for chunk_id, _ in rows]
     for query in ("customer due diligence", "records kept six years"):
         terms = index_terms(query)

@@ -7,11 +7,18 @@ from apps.corpora.embedding import configured_model_name
 from apps.corpora.models import Chunk, Document
 from apps.retrieval import tuned_fusion
 from apps.retrieval.filters import Filters
+from apps.retrieval.legs import Bm25Leg
 from apps.retrieval.models import Bm25Index
 from apps.retrieval.rewrite import QueryVariant
-from apps.retrieval.search import RetrievalError, RetrievalOptions, retrieve, retrieve_traced
+from apps.retrieval.search import (
+    RetrievalError,
+    RetrievalOptions,
+    chunk_domains,
+    retrieve,
+    retrieve_traced,
+)
 from apps.retrieval.tokenize import ANALYSER_VERSION
-from apps.retrieval.tuned_fusion import FusionChoice
+from apps.retrieval.tuned_fusion import UNTUNED, FusionChoice, FusionPlan
 from tests.retrieval.conftest import CANARY
 
 
@@ -84,6 +91,16 @@ def test_the_trace_of_a_mixed_search_gives_each_domains_fusion(corpora):
     assert trace.as_dict()["fusion"] == {
         "legal": {"method": "weighted", "leg_weights": {"vector": 1.0, "bm25": 3.0}},
         "medical": {"method": "rrf", "leg_weights": {"vector": 1.0, "bm25": 1.0}},
+    }
+
+
+def test_a_candidate_no_index_holds_yet_gets_its_domain_from_the_database(corpora):
+    corpus = corpora[0]
+    chunk = Chunk.objects.filter(corpus=corpus).first()
+    plan = FusionPlan({"legal": UNTUNED, "medical": FusionChoice("weighted", {"vector": 1.0})})
+    rankings = {"vector": [[(chunk.pk, 0.9)]]}
+    assert chunk_domains(rankings, list(corpora), plan, Bm25Leg({}, None)) == {
+        chunk.pk: corpus.domain
     }
 
 
