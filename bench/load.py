@@ -33,6 +33,7 @@ import requests
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_VAR_DIR = BASE_DIR / "var" / "bench-load"
+GUNICORN_CONFIG = BASE_DIR / "deploy" / "gunicorn.conf.py"
 DEMO_USERS = ("alice", "bob")
 # Each demo user's questions, on the corpora they may read; a search sends the same text.
 QUESTIONS = {
@@ -126,12 +127,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], args: argparse.Namespace, log: Path) -> Iterator[tuple]:
-    """The site under gunicorn on a free loopback port, until the block ends: its URL and the
-    master's process id."""
+    """The site under gunicorn, configured as deployed (deploy/gunicorn.conf.py) but on a free
+    loopback port, until the block ends: its URL and the master's process id."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+    command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
     command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-    command += ["--threads", str(args.threads), "--timeout", "120", "--no-control-socket"]
+    command += ["--threads", str(args.threads), "--no-control-socket", "config.wsgi:application"]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
         server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=output, stderr=output)
