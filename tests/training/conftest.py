@@ -68,22 +68,20 @@ def rules_questions(tmp_path):
     return path, other
 
 
-@pytest.fixture
-def dataset(db, rules_questions, tmp_path):
-    """A dataset built by build_sft_dataset from the rules' questions, two sources a prompt."""
-    path, unanswerable = rules_questions
-    out = tmp_path / "dataset"
+def dataset_built(out, questions, *options: str):
+    """`out`, a dataset built by build_sft_dataset from these question files, two sources a
+    prompt, with any further options."""
+    paths = [str(path) for path in questions]
     call_command(
-        "build_sft_dataset",
-        "--questions",
-        str(path),
-        str(unanswerable),
-        "--out",
-        str(out),
-        "--sources",
-        "2",
+        "build_sft_dataset", "--questions", *paths, "--out", str(out), "--sources", "2", *options
     )
     return out
+
+
+@pytest.fixture
+def dataset(db, rules_questions, tmp_path):
+    """A dataset built from the rules' questions."""
+    return dataset_built(tmp_path / "dataset", rules_questions)
 
 
 @pytest.fixture(scope="session")

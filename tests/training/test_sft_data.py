@@ -23,6 +23,7 @@ from apps.training.sft_data import (
     dataset_load,
     tuning_questions,
 )
+from tests.training.conftest import dataset_built
 
 
 @given(st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=30, unique=True))
@@ -66,19 +67,7 @@ def test_abstentions_can_be_capped_to_a_share_keeping_every_answer(built, tmp_pa
     _, every = dataset_load(out)
     answers = sum(e["kind"] == "answer" for e in every)
     abstentions = len(every) - answers
-    capped = tmp_path / "capped"
-    call_command(
-        "build_sft_dataset",
-        "--questions",
-        str(path),
-        str(unanswerable),
-        "--out",
-        str(capped),
-        "--sources",
-        "2",
-        "--max-abstention-share",
-        "0",
-    )
+    capped = dataset_built(tmp_path / "capped", (path, unanswerable), "--max-abstention-share", "0")
     manifest, examples = dataset_load(capped)
     assert abstentions >= 1 and answers >= 1
     assert [e["kind"] for e in examples] == ["answer"] * answers
