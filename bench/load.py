@@ -131,8 +131,10 @@ def gunicorn(env: dict[str, str], args: argparse.Namespace, log: Path) -> Iterat
     loopback port, until the block ends: its URL and the master's process id."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-    command += ["--threads", str(args.threads), "--no-control-socket", "config.wsgi:application"]
+    command += ["--bind", f"127.0.0.1:{port}", "--no-control-socket", "config.wsgi:application"]
+    # Sized as deployed, by the variables the configuration reads (its connections follow its
+    # threads).
+    env = env | {"WEB_CONCURRENCY": str(args.workers), "WEB_THREADS": str(args.threads)}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
         server = subprocess.Popen(command, env=env, cwd=BASE_DIR, stdout=output, stderr=output)

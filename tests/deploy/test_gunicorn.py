@@ -4,6 +4,7 @@ against the test database."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -130,3 +132,61 @@ def test_the_production_server_serves_the_site_behind_the_proxy(site):
     )
     assert login["client"] == "203.0.113.9"
     assert login["request_id"] == headers_of_login["X-Request-ID"]
+
+
+@pytest.fixture
+def two_single_thread_workers():
+    """gunicorn with deploy/gunicorn.conf.py, two workers of one thread each, serving
+    tests/deploy/pid_app.py; yields its URL once both workers answer."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env |= {"WEB_CONCURRENCY": "2", "WEB_THREADS": "1"}
+    command = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
+    command += ["--bind", f"127.0.0.1:{port}", "tests.deploy.pid_app"]
+    server = subprocess.Popen(
+        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while len(set(served_by(url, 2, seconds=0.2))) < 2:
+            assert time.monotonic() < deadline and server.poll() is None, "workers not up"
+        yield url
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)
+
+
+def served_by(url: str, requests: int, seconds: float) -> list[str]:
+    """The process ids that served `requests` simultaneous requests of `seconds` each."""
+
+    def one(_) -> str:
+        try:
+            return get(f"{url}/?seconds={seconds}")[2].decode()
+        except OSError:
+            time.sleep(0.2)
+            return ""
+
+    with ThreadPoolExecutor(requests) as pool:
+        return list(pool.map(one, range(requests)))
+
+
+def test_a_worker_with_every_thread_busy_leaves_new_requests_to_the_others(
+    two_single_thread_workers,
+):
+    # A connection lasts one request: one kept alive would pin its client (or the proxy's
+    # pooled connection) to one worker, however busy.
+    host, port = two_single_thread_workers.removeprefix("http://").split(":")
+    client = http.client.HTTPConnection(host, int(port), timeout=30)
+    client.request("GET", "/", headers={"Connection": "keep-alive"})
+    response = client.getresponse()
+    response.read()
+    assert response.getheader("Connection") == "close"
+    client.close()
+    # A worker whose every thread is busy takes no new connection, which waits for another
+    # worker instead of queueing behind the busy worker's requests.
+    for _ in range(6):
+        started = time.monotonic()
+        pids = served_by(two_single_thread_workers, 2, seconds=0.5)
+        assert len(set(pids)) == 2, pids
+        assert time.monotonic() - started < 0.95
