@@ -29,6 +29,7 @@ def test_the_load_benchmark_runs_in_short_form(database_url, corpus_a, alice, tm
     )
 
     assert "Load benchmark: 2 users for 2 s" in report
-    for row in ("search", "answers", "p95 ms", "answers by status", "server CPU", "retrieve() in"):
+    rows = ("search", "answers", "p95 ms", "answers by status", "server CPU", "load client")
+    for row in (*rows, "retrieve() in"):
         assert row in report
     assert report in capsys.readouterr().out
