@@ -2,6 +2,7 @@
 processes, because each process holds its own embedding model (~0.9 GB) and BM25 indexes
 (776 MB at a million chunks); logs as JSON lines, as the site's own are."""
 
+import gc
 import os
 
 bind = "0.0.0.0:8000"
@@ -47,3 +48,7 @@ def post_worker_init(worker):
         get_embedder()
     except Exception:
         worker.log.exception("the embedding model did not load; /readyz will say why")
+    # What the worker holds now (the site and its models: some 670,000 objects) lives as long
+    # as the worker: out of the garbage collector's sight, a full collection no longer stops
+    # every thread of the worker for about 0.4 s to walk it again.
+    gc.freeze()
