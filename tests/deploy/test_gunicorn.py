@@ -144,7 +144,11 @@ def two_single_thread_workers():
     command = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
     command += ["--bind", f"127.0.0.1:{port}", "tests.deploy.pid_app"]
     server = subprocess.Popen(
-        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -154,7 +158,7 @@ def two_single_thread_workers():
         yield url
     finally:
         server.terminate()
-        server.communicate(timeout=60)
+        server.wait(timeout=60)
 
 
 def served_by(url: str, requests: int, seconds: float) -> list[str]:
