@@ -187,11 +187,11 @@ def sign_in(url: str, username: str, password: str) -> dict[str, str]:
 def exchange(headers: dict[str, str], url: str, endpoint: str, question: str) -> Sample:
     """One request on a connection of its own (the server closes each after one request),
     through http.client: the client shares the server's CPUs, so it spends as little as it can
-    (0.4 ms a request against 1.7 ms through requests)."""
+    (0.5-0.9 ms a request against 1.7 ms through requests)."""
     body = {"question": question} if endpoint == "answers" else {"query": question}
-    host, port = urlsplit(url).hostname, urlsplit(url).port
+    server = urlsplit(url)
     started = time.perf_counter()
-    connection = http.client.HTTPConnection(host, port, timeout=60)
+    connection = http.client.HTTPConnection(server.hostname, server.port, timeout=60)
     try:
         connection.request("POST", f"/api/v1/{endpoint}", json.dumps(body), headers)
         response = connection.getresponse()
