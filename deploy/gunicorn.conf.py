@@ -2,7 +2,6 @@
 processes, because each process holds its own embedding model (~0.9 GB) and BM25 indexes
 (776 MB at a million chunks); logs as JSON lines, as the site's own are."""
 
-import gc
 import os
 
 bind = "0.0.0.0:8000"
@@ -41,6 +40,8 @@ logconfig_dict = {
 
 
 def post_worker_init(worker):
+    import gc
+
     # Load the embedding model before the first request, not during it (about 8 s).
     from apps.corpora.embedding import get_embedder
 
