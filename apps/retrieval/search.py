@@ -164,7 +164,9 @@ def retrieve_traced(
     leg_rankings = run_legs(variants, corpus_ids, filters, options, bm25)
     domains = chunk_domains(leg_rankings, corpora, plan, bm25)
     fused = fuse_plan(leg_rankings, plan, domains, options)
-    hits = hydrate(fused, leg_rankings, corpus_ids, filters, limit=max(k, options.rerank_top))
+    # Only a reranker looks past the first k: the others are not read.
+    limit = max(k, options.rerank_top) if options.reranker else k
+    hits = hydrate(fused, leg_rankings, corpus_ids, filters, limit)
     if options.reranker:
         hits = rerank(query, hits, options.reranker, options.rerank_top)
     return Retrieval(hits[:k], trace)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.selectors import readable_corpora
 from apps.corpora.embedding import configured_model_name
@@ -200,6 +204,17 @@ def test_stale_bm25_hits_are_rechecked_against_the_database(corpora, alice, tmp_
     current = set(Chunk.objects.filter(document__status="active").values_list("id", flat=True))
     assert all(hit.chunk_id in current for hit in hits)
     assert all("six years" not in hit.text for hit in hits)
+
+
+def test_without_a_reranker_a_search_reads_only_the_chunks_it_returns(corpora, alice):
+    readable = readable_corpora(alice)
+    with CaptureQueriesContext(connection) as captured:
+        hits = retrieve("how long must due diligence records be kept", readable, k=1)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    (hydrating,) = [sql for sql in statements if '"corpora_chunk"."text"' in sql]
+    candidates = re.search(r'"corpora_chunk"."id" IN \(([^)]*)\)', hydrating).group(1)
+    assert len(hits) == 1 and len(candidates.split(",")) == 1
 
 
 @pytest.mark.parametrize(
