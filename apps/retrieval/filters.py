@@ -3,8 +3,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -20,17 +18,15 @@ class Filters:
     def is_empty(self) -> bool:
         return self == Filters()
 
-    def q(self, prefix: str = "document__") -> Q:
-        """The filters as a Q object on a model that reaches documents through `prefix`."""
-        condition = Q()
-        if self.documents:
-            condition &= Q(**{f"{prefix}external_id__in": self.documents})
-        if self.doc_types:
-            condition &= Q(**{f"{prefix}doc_type__in": self.doc_types})
-        if self.jurisdictions:
-            condition &= Q(**{f"{prefix}jurisdiction__in": self.jurisdictions})
-        if self.date_from:
-            condition &= Q(**{f"{prefix}date__gte": self.date_from})
-        if self.date_to:
-            condition &= Q(**{f"{prefix}date__lte": self.date_to})
-        return condition
+    def sql(self) -> tuple[str, list]:
+        """The filters as SQL conditions on documents `d`, each after an AND, and their
+        parameters."""
+        conditions = [
+            ("d.external_id = ANY(%s)", list(self.documents)),
+            ("d.doc_type = ANY(%s)", list(self.doc_types)),
+            ("d.jurisdiction = ANY(%s)", list(self.jurisdictions)),
+            ("d.date >= %s", self.date_from),
+            ("d.date <= %s", self.date_to),
+        ]
+        given = [(condition, value) for condition, value in conditions if value]
+        return "".join(f" AND {c}" for c, _ in given), [value for _, value in given]

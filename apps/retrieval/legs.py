@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Max, Value
-from pgvector.django import CosineDistance
+from django.db import connection
+from django.db.models import Max
+from pgvector import Vector
 
-from apps.corpora.models import Chunk, DocumentStatus
+from apps.corpora.models import DocumentStatus
 from apps.retrieval.bm25 import Bm25Index
 from apps.retrieval.filters import Filters
 from apps.retrieval.models import Bm25Index as Bm25IndexRow
@@ -23,10 +24,26 @@ _loaded: dict[int, tuple[int, Bm25Index]] = {}
 _loading = threading.Lock()
 
 
-def current_chunks(corpus_ids: Sequence[int], filters: Filters):
-    return Chunk.objects.filter(
-        filters.q(), corpus_id__in=corpus_ids, document__status=DocumentStatus.ACTIVE
+# A search's statements on chunks are written as SQL: through the ORM, building them cost more
+# CPU than PostgreSQL took to run them (the vector leg 1.3 ms of Python against 0.45 ms as SQL,
+# and PostgreSQL 1.2 ms; reading back ten hits 0.9 against 0.2 ms, and PostgreSQL 0.3 ms).
+CHUNKS = "FROM corpora_chunk c JOIN corpora_document d ON d.id = c.document_id"
+
+
+def current_chunks(corpus_ids: Sequence[int], filters: Filters) -> tuple[str, list]:
+    """The FROM and WHERE clauses of the chunks `c` of `corpus_ids` whose documents `d` are
+    current and pass `filters`, and their parameters."""
+    conditions, params = filters.sql()
+    return (
+        f"{CHUNKS} WHERE c.corpus_id = ANY(%s::bigint[]) AND d.status = %s{conditions}",
+        [list(corpus_ids), DocumentStatus.ACTIVE.value, *params],
     )
+
+
+def fetch(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def vector_leg(
@@ -34,15 +51,18 @@ def vector_leg(
 ) -> list[Ranking]:
     """Nearest chunks by cosine similarity for each query vector, best first: one ranking per
     vector, all from one statement whose per-vector branches apply access and filters."""
-    branches = [
-        current_chunks(corpus_ids, filters)
-        .annotate(vector_number=Value(number), distance=CosineDistance("embedding", vector))
-        .order_by("distance")
-        .values_list("vector_number", "id", "distance")[:k]
+    source, source_params = current_chunks(corpus_ids, filters)
+    branch = (
+        f"(SELECT %s, c.id, c.embedding <=> %s::vector AS distance {source} "
+        "ORDER BY distance LIMIT %s)"
+    )
+    params = [
+        param
         for number, vector in enumerate(vectors)
+        for param in (number, Vector(vector).to_text(), *source_params, k)
     ]
-    rankings: list[Ranking] = [[] for _ in branches]
-    for number, chunk_id, distance in branches[0].union(*branches[1:], all=True):
+    rankings: list[Ranking] = [[] for _ in vectors]
+    for number, chunk_id, distance in fetch(" UNION ALL ".join([branch] * len(vectors)), params):
         rankings[number].append((chunk_id, 1.0 - distance))
     # SQL does not promise that UNION ALL keeps each branch's order; a stable sort restores it
     # without reordering ties.
@@ -64,7 +84,8 @@ class Bm25Leg:
         indexes = current_indexes(corpus_ids)
         if not indexes or filters.is_empty:
             return cls(indexes, None)
-        return cls(indexes, set(current_chunks(corpus_ids, filters).values_list("id", flat=True)))
+        source, params = current_chunks(corpus_ids, filters)
+        return cls(indexes, {chunk_id for (chunk_id,) in fetch(f"SELECT c.id {source}", params)})
 
     def corpora_of(self, chunk_ids: Iterable[int]) -> dict[int, int]:
         """The corpus id of each of these chunks that an index holds: a chunk never moves to

@@ -15,7 +15,7 @@ from apps.corpora.embedding import configured_model_name, get_embedder
 from apps.corpora.models import Chunk, Corpus
 from apps.retrieval import fusion
 from apps.retrieval.filters import Filters
-from apps.retrieval.legs import Bm25Leg, Ranking, current_chunks, vector_leg
+from apps.retrieval.legs import CHUNKS, Bm25Leg, Ranking, current_chunks, fetch, vector_leg
 from apps.retrieval.rerank import rerank
 from apps.retrieval.rewrite import QueryVariant, VariantProvider, embedding_variants, rewrite
 from apps.retrieval.tokenize import ANALYSER_VERSION
@@ -86,23 +86,25 @@ class Hit:
     document_title: str = ""
 
 
-# The Hit fields read from the database, and the chunk columns they come from.
+# The Hit fields read from the database, and the columns of chunks `c` and their documents `d`
+# they come from.
 HIT_COLUMNS = {
-    "chunk_id": "id",
-    "corpus": "corpus__slug",
-    "document_id": "document_id",
-    "document_external_id": "document__external_id",
-    "document_version": "document__version",
-    "citation_label": "document__citation_label",
-    "document_title": "document__title",
-    "heading_path": "heading_path",
-    "text": "text",
-    "char_start": "char_start",
-    "char_end": "char_end",
-    "page_start": "page_start",
-    "page_end": "page_end",
-    "content_hash": "content_hash",
+    "chunk_id": "c.id",
+    "corpus": "(SELECT slug FROM corpora_corpus WHERE id = c.corpus_id)",
+    "document_id": "c.document_id",
+    "document_external_id": "d.external_id",
+    "document_version": "d.version",
+    "citation_label": "d.citation_label",
+    "document_title": "d.title",
+    "heading_path": "c.heading_path",
+    "text": "c.text",
+    "char_start": "c.char_start",
+    "char_end": "c.char_end",
+    "page_start": "c.page_start",
+    "page_end": "c.page_end",
+    "content_hash": "c.content_hash",
 }
+SELECT_HITS = f"SELECT {', '.join(HIT_COLUMNS.values())}"
 
 
 @dataclass(frozen=True)
@@ -322,11 +324,10 @@ def hydrate(
     hits: list[Hit] = []
     candidates = iter(fused)
     while batch := list(itertools.islice(candidates, limit - len(hits))):
-        rows = (
-            current_chunks(corpus_ids, filters)
-            .filter(pk__in=[chunk_id for chunk_id, _ in batch])
-            .order_by()
-            .values_list(*HIT_COLUMNS.values())
+        source, params = current_chunks(corpus_ids, filters)
+        rows = fetch(
+            f"{SELECT_HITS} {source} AND c.id = ANY(%s::bigint[])",
+            [*params, [chunk_id for chunk_id, _ in batch]],
         )
         found = {row[0]: dict(zip(HIT_COLUMNS, row, strict=True)) for row in rows}
         for chunk_id, score in batch:
@@ -339,7 +340,7 @@ def recorded_hits(chunk_ids: Sequence[int]) -> list[Hit]:
     """The chunks with these ids, in this order, whatever the version of their documents:
     the passages an answer was given, read again to replay or audit it. Ids of chunks that no
     longer exist are left out."""
-    rows = Chunk.objects.filter(pk__in=chunk_ids).values_list(*HIT_COLUMNS.values())
+    rows = fetch(f"{SELECT_HITS} {CHUNKS} WHERE c.id = ANY(%s::bigint[])", [list(chunk_ids)])
     found = {row[0]: dict(zip(HIT_COLUMNS, row, strict=True)) for row in rows}
     return [
         make_hit(found[chunk_id], {}, 0.0, rank)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pgvector.django import CosineDistance
 
-from apps.retrieval.legs import current_chunks
+from apps.corpora.models import Chunk
 from tests.corpora.conftest import ingest
 
 CANARY = "zebracanary"
@@ -53,10 +53,27 @@ def corpora(corpus_a, corpus_b, tmp_path):
     return corpus_a, corpus_b
 
 
+def readable_chunks(corpus_ids, filters):
+    """The chunks a search of `corpus_ids` with `filters` may return, through the ORM: the
+    legs' SQL is checked against it."""
+    conditions = {
+        "document__external_id__in": filters.documents,
+        "document__doc_type__in": filters.doc_types,
+        "document__jurisdiction__in": filters.jurisdictions,
+        "document__date__gte": filters.date_from,
+        "document__date__lte": filters.date_to,
+    }
+    return Chunk.objects.filter(
+        corpus_id__in=corpus_ids,
+        document__status="active",
+        **{lookup: value for lookup, value in conditions.items() if value},
+    )
+
+
 def nearest(vector, corpus_ids, filters, k):
     """The vector leg's ranking for one vector, by a query of its own."""
     rows = (
-        current_chunks(corpus_ids, filters)
+        readable_chunks(corpus_ids, filters)
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")
         .values_list("id", "distance")[:k]

@@ -212,8 +212,8 @@ def test_without_a_reranker_a_search_reads_only_the_chunks_it_returns(corpora, a
         hits = retrieve("how long must due diligence records be kept", readable, k=1)
 
     statements = [query["sql"] for query in captured.captured_queries]
-    (hydrating,) = [sql for sql in statements if '"corpora_chunk"."text"' in sql]
-    candidates = re.search(r'"corpora_chunk"."id" IN \(([^)]*)\)', hydrating).group(1)
+    (hydrating,) = [sql for sql in statements if "c.text" in sql]
+    candidates = re.search(r"c\.id = ANY\('\{([^}]*)\}'", hydrating).group(1)
     assert len(hits) == 1 and len(candidates.split(",")) == 1
 
 

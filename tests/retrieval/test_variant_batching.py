@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.selectors import readable_corpora
 from apps.corpora.embedding import get_embedder
 from apps.retrieval.filters import Filters
-from apps.retrieval.legs import current_chunks, current_indexes
+from apps.retrieval.legs import current_indexes
 from apps.retrieval.rewrite import MAX_VARIANTS, QueryVariant, embedding_variants
 from apps.retrieval.search import (
     Hit,
@@ -25,7 +25,7 @@ from apps.retrieval.search import (
 )
 from apps.retrieval.tokenize import index_terms
 from tests.corpora.conftest import ingest
-from tests.retrieval.conftest import nearest
+from tests.retrieval.conftest import nearest, readable_chunks
 
 EXTRA_VARIANTS = (
     "beneficial owner of a legal person",
@@ -50,7 +50,7 @@ def best_bm25(text, corpus_ids, filters, k):
         return []
     allowed = None
     if not filters.is_empty:
-        allowed = set(current_chunks(corpus_ids, filters).values_list("id", flat=True))
+        allowed = set(readable_chunks(corpus_ids, filters).values_list("id", flat=True))
     hits = [hit for index in indexes for hit in index.search(terms, k, allowed)]
     return sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k]
 
@@ -69,7 +69,7 @@ def retrieve_variant_by_variant(query, corpora, filters, k, options):
         else:
             rankings[leg] = [best_bm25(text, corpus_ids, filters, depth) for text in texts]
     legs = best_leg_scores(rankings)
-    chunks = current_chunks(corpus_ids, filters).select_related("document", "corpus")
+    chunks = readable_chunks(corpus_ids, filters).select_related("document", "corpus")
     hits = []
     for chunk_id, score in fuse(rankings, fusion_plan(options, corpora).single):
         chunk = chunks.filter(pk=chunk_id).first()
