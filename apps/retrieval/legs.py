@@ -23,10 +23,10 @@ _loaded: dict[int, tuple[int, Bm25Index]] = {}
 _loading = threading.Lock()
 
 
-# A search's statements here are written as SQL: through the ORM, building them cost more CPU
-# than PostgreSQL took to run them. Python's CPU through the ORM and as SQL, and PostgreSQL's:
-# the vector leg 1.3 and 0.45 ms (PostgreSQL 1.2 ms), reading back ten hits 0.9 and 0.2 ms
-# (0.3 ms), the current BM25 generations 0.8 and 0.12 ms (0.2 ms).
+# A search's statements on chunks (these and search.hydrate's) are SQL: through the ORM,
+# building them cost more CPU than PostgreSQL took to run them. Python's CPU through the ORM
+# and as SQL, and PostgreSQL's: the vector leg 1.3 and 0.45 ms (PostgreSQL 1.2 ms), reading
+# back ten hits 0.9 and 0.2 ms (0.3 ms), the current BM25 generations 0.8 and 0.12 ms (0.2 ms).
 CHUNKS = "FROM corpora_chunk c JOIN corpora_document d ON d.id = c.document_id"
 
 
