@@ -323,8 +323,8 @@ def hydrate(
     legs = best_leg_scores(leg_rankings)
     hits: list[Hit] = []
     candidates = iter(fused)
+    source, params = current_chunks(corpus_ids, filters)
     while batch := list(itertools.islice(candidates, limit - len(hits))):
-        source, params = current_chunks(corpus_ids, filters)
         rows = fetch(
             f"{SELECT_HITS} {source} AND c.id = ANY(%s::bigint[])",
             [*params, [chunk_id for chunk_id, _ in batch]],
